@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `ganvec` command: each subcommand lives in its own file under src/cli and registers itself here.
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { runCli } from './run.js';
+
+const program = new Command('ganvec')
+  .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
+  .version(VERSION);
+
+const commands: Array<(p: Command) => void> = [];
+for (const register of commands) register(program);
+
+await runCli(program, process.argv);

@@ -1,0 +1,33 @@
+/**
+ * Host-side tensors: a typed array plus a shape, row-major (C order).
+ * Floating point data is always float32 on the host: files stored as fp16/bf16/fp64 are widened at load.
+ */
+export type FloatData = Float32Array;
+export type IntData = BigInt64Array | Int32Array | Uint8Array | Int8Array | Int16Array;
+export type TensorData = FloatData | IntData;
+
+export interface Tensor<D extends TensorData = Float32Array> {
+  data: D;
+  shape: number[];
+}
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function tensor(data: Float32Array, shape: number[]): Tensor {
+  if (data.length !== numel(shape)) {
+    throw new Error(`tensor: ${data.length} values do not fill shape [${shape.join(', ')}]`);
+  }
+  return { data, shape };
+}
+
+export function zeros(shape: number[]): Tensor {
+  return { data: new Float32Array(numel(shape)), shape };
+}
+
+export function shapeString(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
