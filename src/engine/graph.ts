@@ -1,0 +1,111 @@
+/**
+ * The graph IR: values with static shapes, nodes `{op, inputs, outputs, attrs}`, named initializers,
+ * and graph inputs/outputs. Op builders (ops.ts) append nodes and infer shapes as they go; grad.ts
+ * appends the backward pass to the same graph; onnx.ts serialises it.
+ *
+ * Every shape is static: a graph is built for one batch size. Builders are cheap, sessions are cached.
+ */
+import { numel, shapeString } from './tensor.js';
+
+export type DType = 'float32' | 'int64' | 'bool';
+
+export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
+
+export interface Value {
+  readonly graph: Graph;
+  readonly id: number;
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** The node that computes this value; undefined for graph inputs and initializers. */
+  readonly producer?: Node;
+}
+
+export interface Node {
+  readonly op: string;
+  readonly inputs: readonly Value[];
+  readonly outputs: readonly Value[];
+  readonly attrs: Readonly<Record<string, AttrValue>>;
+}
+
+export interface Initializer {
+  readonly value: Value;
+  readonly data: Float32Array | BigInt64Array;
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  readonly inputs: Value[] = [];
+  readonly outputs: Value[] = [];
+  readonly initializers = new Map<number, Initializer>();
+  private nextId = 0;
+  private readonly scalarCache = new Map<number, Value>();
+
+  constructor(readonly name = 'ganvec') {}
+
+  input(name: string, shape: readonly number[], dtype: DType = 'float32'): Value {
+    const v = this.newValue(shape, dtype, undefined, name);
+    this.inputs.push(v);
+    return v;
+  }
+
+  /** A frozen tensor stored in the model file (weights, filters, index tables). */
+  constant(data: Float32Array | BigInt64Array, shape: readonly number[], name?: string): Value {
+    if (data.length !== numel(shape)) {
+      throw new Error(`constant ${name ?? ''}: ${data.length} values do not fill shape ${shapeString(shape)}`);
+    }
+    const dtype: DType = data instanceof BigInt64Array ? 'int64' : 'float32';
+    const v = this.newValue(shape, dtype, undefined, name);
+    this.initializers.set(v.id, { value: v, data });
+    return v;
+  }
+
+  /** A float32 scalar constant, shared by every use of the same number. */
+  scalar(x: number): Value {
+    let v = this.scalarCache.get(x);
+    if (!v) {
+      v = this.constant(Float32Array.of(x), []);
+      this.scalarCache.set(x, v);
+    }
+    return v;
+  }
+
+  ints(values: readonly number[]): Value {
+    return this.constant(BigInt64Array.from(values, (x) => BigInt(x)), [values.length]);
+  }
+
+  /** Marks `v` as a graph output called `name` (an Identity keeps graph inputs and repeats legal). */
+  output(name: string, v: Value): Value {
+    const out = this.addNode('Identity', [v], {}, [{ shape: v.shape, dtype: v.dtype, name }])[0]!;
+    this.outputs.push(out);
+    return out;
+  }
+
+  isConstant(v: Value): boolean {
+    return this.initializers.has(v.id);
+  }
+
+  addNode(
+    op: string,
+    inputs: readonly Value[],
+    attrs: Record<string, AttrValue>,
+    outputs: ReadonlyArray<{ shape: readonly number[]; dtype: DType; name?: string }>,
+  ): Value[] {
+    for (const x of inputs) {
+      if (x.graph !== this) throw new Error(`${op}: an input belongs to another graph`);
+    }
+    const outs: Value[] = [];
+    const node: Node = { op, inputs, outputs: outs, attrs };
+    for (const o of outputs) outs.push(this.newValue(o.shape, o.dtype, node, o.name));
+    this.nodes.push(node);
+    return outs;
+  }
+
+  private newValue(shape: readonly number[], dtype: DType, producer: Node | undefined, name?: string): Value {
+    for (const d of shape) {
+      if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${shapeString(shape)}`);
+    }
+    const id = this.nextId++;
+    return { graph: this, id, name: name ?? `v${id}`, shape: [...shape], dtype, producer };
+  }
+}

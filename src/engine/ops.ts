@@ -1,0 +1,251 @@
+/**
+ * The op set: a small number of ONNX operators, each a builder that checks its inputs, infers the output
+ * shape and appends one node. Numbers passed where a Value is expected become float32 scalar constants.
+ * Every op here has a forward test against a TypeScript reference (test/engine-ops.test.ts) and, where it
+ * can sit on a differentiable path, a VJP rule in vjp.ts.
+ */
+import type { DType, Value } from './graph.js';
+import { numel, shapeString } from './tensor.js';
+
+export type Operand = Value | number;
+
+function graphOf(...xs: Operand[]) {
+  for (const x of xs) if (typeof x !== 'number') return x.graph;
+  throw new Error('an op needs at least one Value operand');
+}
+
+function lift(x: Operand, like: Value): Value {
+  return typeof x === 'number' ? like.graph.scalar(x) : x;
+}
+
+function single(op: string, inputs: Value[], attrs: Record<string, import('./graph.js').AttrValue>, shape: readonly number[], dtype: DType = 'float32'): Value {
+  return inputs[0]!.graph.addNode(op, inputs, attrs, [{ shape, dtype }])[0]!;
+}
+
+function axisOf(axis: number, rank: number, op: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new Error(`${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(a: readonly number[], b: readonly number[], op = 'broadcast'): number[] {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new Error(`${op}: shapes ${shapeString(a)} and ${shapeString(b)} do not broadcast`);
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+function binary(op: string, a: Operand, b: Operand): Value {
+  const g = graphOf(a, b);
+  const x = typeof a === 'number' ? g.scalar(a) : a;
+  const y = lift(b, x);
+  return single(op, [x, y], {}, broadcastShapes(x.shape, y.shape, op));
+}
+
+export const add = (a: Operand, b: Operand) => binary('Add', a, b);
+export const sub = (a: Operand, b: Operand) => binary('Sub', a, b);
+export const mul = (a: Operand, b: Operand) => binary('Mul', a, b);
+export const div = (a: Operand, b: Operand) => binary('Div', a, b);
+
+function unary(op: string, x: Value, attrs: Record<string, import('./graph.js').AttrValue> = {}): Value {
+  return single(op, [x], attrs, x.shape, x.dtype);
+}
+
+export const neg = (x: Value) => unary('Neg', x);
+export const sqrt = (x: Value) => unary('Sqrt', x);
+export const reciprocal = (x: Value) => unary('Reciprocal', x);
+export const exp = (x: Value) => unary('Exp', x);
+export const sigmoid = (x: Value) => unary('Sigmoid', x);
+export const identity = (x: Value) => unary('Identity', x);
+export const leakyRelu = (x: Value, alpha: number) => unary('LeakyRelu', x, { alpha: { float: alpha } });
+
+export function square(x: Value): Value {
+  return mul(x, x);
+}
+
+/** 1 / sqrt(x). */
+export function rsqrt(x: Value): Value {
+  return reciprocal(sqrt(x));
+}
+
+export function clip(x: Value, min: number, max: number): Value {
+  return single('Clip', [x, x.graph.scalar(min), x.graph.scalar(max)], {}, x.shape);
+}
+
+export function greater(a: Value, b: Operand): Value {
+  const y = lift(b, a);
+  return single('Greater', [a, y], {}, broadcastShapes(a.shape, y.shape, 'Greater'), 'bool');
+}
+
+export function where(cond: Value, a: Operand, b: Operand): Value {
+  const like = typeof a === 'number' ? (b as Value) : a;
+  const x = lift(a, like);
+  const y = lift(b, like);
+  const shape = broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'Where'), 'Where');
+  return single('Where', [cond, x, y], {}, shape);
+}
+
+export function cast(x: Value, to: DType): Value {
+  const code = { float32: 1, int64: 7, bool: 9 }[to];
+  return single('Cast', [x], { to: code }, x.shape, to);
+}
+
+/** Batched matrix product [..., m, k] @ [..., k, n] with broadcast batch dimensions. */
+export function matmul(a: Value, b: Value): Value {
+  if (a.shape.length < 2 || b.shape.length < 2) throw new Error('MatMul: operands must be at least 2-D');
+  const [m, k] = a.shape.slice(-2) as [number, number];
+  const [k2, n] = b.shape.slice(-2) as [number, number];
+  if (k !== k2) throw new Error(`MatMul: ${shapeString(a.shape)} @ ${shapeString(b.shape)}: inner dims differ`);
+  const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'MatMul');
+  return single('MatMul', [a, b], {}, [...batch, m, n]);
+}
+
+export interface ConvOptions {
+  /** [top, left, bottom, right], as ONNX orders them. */
+  pads?: [number, number, number, number];
+  group?: number;
+}
+
+/** 2-D convolution, stride 1: x [N, C, H, W] * w [O, C/group, kh, kw] → [N, O, H', W']. */
+export function conv(x: Value, w: Value, opts: ConvOptions = {}): Value {
+  const pads = opts.pads ?? [0, 0, 0, 0];
+  const group = opts.group ?? 1;
+  const [n, c, h, wd] = x.shape as [number, number, number, number];
+  const [o, ci, kh, kw] = w.shape as [number, number, number, number];
+  if (x.shape.length !== 4 || w.shape.length !== 4) throw new Error('Conv: x and w must be 4-D');
+  if (c !== ci * group || o % group !== 0) {
+    throw new Error(`Conv: input ${shapeString(x.shape)} does not fit weight ${shapeString(w.shape)} with group ${group}`);
+  }
+  const oh = h + pads[0] + pads[2] - kh + 1;
+  const ow = wd + pads[1] + pads[3] - kw + 1;
+  if (oh <= 0 || ow <= 0) throw new Error('Conv: kernel larger than padded input');
+  return single('Conv', [x, w], { pads: [...pads], group, kernel_shape: [kh, kw] }, [n, o, oh, ow]);
+}
+
+/** Reshape to a fully known shape; one -1 is inferred. */
+export function reshape(x: Value, shape: readonly number[]): Value {
+  const total = numel(x.shape);
+  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+  const out = shape.map((d) => (d === -1 ? total / known : d));
+  if (numel(out) !== total || out.some((d) => !Number.isInteger(d))) {
+    throw new Error(`Reshape: cannot reshape ${shapeString(x.shape)} to ${shapeString(shape)}`);
+  }
+  if (out.length === x.shape.length && out.every((d, i) => d === x.shape[i])) return x;
+  return single('Reshape', [x, x.graph.ints(out)], {}, out, x.dtype);
+}
+
+export function transpose(x: Value, perm: readonly number[]): Value {
+  if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) {
+    throw new Error(`Transpose: bad permutation [${perm}] for rank ${x.shape.length}`);
+  }
+  return single('Transpose', [x], { perm: [...perm] }, perm.map((p) => x.shape[p]!), x.dtype);
+}
+
+function reducedShape(x: Value, axes: readonly number[], keepdims: boolean, op: string): { axes: number[]; shape: number[] } {
+  const norm = axes.map((a) => axisOf(a, x.shape.length, op));
+  const shape: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (!norm.includes(i)) shape.push(d);
+    else if (keepdims) shape.push(1);
+  });
+  return { axes: norm, shape };
+}
+
+export function reduceSum(x: Value, axes: readonly number[], keepdims = false): Value {
+  const r = reducedShape(x, axes, keepdims, 'ReduceSum');
+  return single('ReduceSum', [x, x.graph.ints(r.axes)], { keepdims: keepdims ? 1 : 0 }, r.shape);
+}
+
+export function reduceMean(x: Value, axes: readonly number[], keepdims = false): Value {
+  const r = reducedShape(x, axes, keepdims, 'ReduceMean');
+  return single('ReduceMean', [x], { axes: r.axes, keepdims: keepdims ? 1 : 0 }, r.shape);
+}
+
+/** Sum of every element, as a scalar. */
+export function sumAll(x: Value): Value {
+  return reduceSum(x, x.shape.map((_, i) => i));
+}
+
+export function expand(x: Value, shape: readonly number[]): Value {
+  const out = broadcastShapes(x.shape, shape, 'Expand');
+  if (out.length === x.shape.length && out.every((d, i) => d === x.shape[i])) return x;
+  return single('Expand', [x, x.graph.ints(out)], {}, out, x.dtype);
+}
+
+export function concat(xs: readonly Value[], axis: number): Value {
+  const first = xs[0]!;
+  const a = axisOf(axis, first.shape.length, 'Concat');
+  const shape = [...first.shape];
+  shape[a] = 0;
+  for (const x of xs) {
+    if (x.shape.length !== shape.length || x.shape.some((d, i) => i !== a && d !== shape[i])) {
+      throw new Error(`Concat: ${shapeString(x.shape)} does not fit ${shapeString(first.shape)} on axis ${a}`);
+    }
+    shape[a]! += x.shape[a]!;
+  }
+  if (xs.length === 1) return first;
+  return single('Concat', [...xs], { axis: a }, shape, first.dtype);
+}
+
+/** x[..., start:end, ...] along one axis. */
+export function slice(x: Value, axis: number, start: number, end: number): Value {
+  const a = axisOf(axis, x.shape.length, 'Slice');
+  if (start < 0 || end > x.shape[a]! || start >= end) {
+    throw new Error(`Slice: [${start}, ${end}) out of range for axis ${a} of ${shapeString(x.shape)}`);
+  }
+  if (start === 0 && end === x.shape[a]) return x;
+  const g = x.graph;
+  const shape = [...x.shape];
+  shape[a] = end - start;
+  return single('Slice', [x, g.ints([start]), g.ints([end]), g.ints([a])], {}, shape, x.dtype);
+}
+
+/** Zero padding; `pads` = [begin_0, …, begin_{r-1}, end_0, …, end_{r-1}] (ONNX order). */
+export function pad(x: Value, pads: readonly number[]): Value {
+  const r = x.shape.length;
+  if (pads.length !== 2 * r || pads.some((p) => p < 0)) throw new Error(`Pad: need ${2 * r} non-negative pads`);
+  if (pads.every((p) => p === 0)) return x;
+  const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + r]!);
+  return single('Pad', [x, x.graph.ints(pads)], { mode: 'constant' }, shape);
+}
+
+/** [N, C·b², H, W] → [N, C, H·b, W·b], DCR order: input channel (i·b + j)·C + c lands at (h·b+i, w·b+j). */
+export function depthToSpace(x: Value, b: number): Value {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  if (c % (b * b) !== 0) throw new Error(`DepthToSpace: ${c} channels not divisible by ${b * b}`);
+  return single('DepthToSpace', [x], { blocksize: b, mode: 'DCR' }, [n, c / (b * b), h * b, w * b]);
+}
+
+/** The inverse of depthToSpace. */
+export function spaceToDepth(x: Value, b: number): Value {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  if (h % b !== 0 || w % b !== 0) throw new Error(`SpaceToDepth: ${h}x${w} not divisible by ${b}`);
+  return single('SpaceToDepth', [x], { blocksize: b }, [n, c * b * b, h / b, w / b]);
+}
+
+/** Rows of x along `axis` picked by int64 indices. */
+export function gather(x: Value, indices: Value, axis: number): Value {
+  const a = axisOf(axis, x.shape.length, 'Gather');
+  if (indices.dtype !== 'int64') throw new Error('Gather: indices must be int64');
+  const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  return single('Gather', [x, indices], { axis: a }, shape, x.dtype);
+}
+
+export function softmax(x: Value, axis = -1): Value {
+  return single('Softmax', [x], { axis: axisOf(axis, x.shape.length, 'Softmax') }, x.shape);
+}
+
+/** LayerNorm over the last axis with affine scale and bias [C]. */
+export function layerNorm(x: Value, scale: Value, bias: Value, eps: number): Value {
+  const c = x.shape[x.shape.length - 1];
+  if (scale.shape.length !== 1 || scale.shape[0] !== c || bias.shape[0] !== c) {
+    throw new Error(`LayerNormalization: scale/bias must be [${c}]`);
+  }
+  return single('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: eps } }, x.shape);
+}

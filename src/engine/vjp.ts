@@ -1,0 +1,198 @@
+/**
+ * Vector-Jacobian products, one rule per op: given the cotangents of a node's outputs, build the
+ * cotangents of its inputs with the same op builders. Rules return undefined for inputs that need none.
+ * Convolution gradients are convolutions with the flipped, transposed (constant) kernel: ConvTranspose
+ * runs 7x slower in ONNX Runtime (DESIGN.md §2).
+ */
+import type { Node, Value } from './graph.js';
+import {
+  add, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
+  slice, spaceToDepth, sub, transpose, where, rsqrt, square,
+} from './ops.js';
+import { numel, shapeString } from './tensor.js';
+
+export type VjpRule = (node: Node, gys: ReadonlyArray<Value | undefined>, needs: readonly boolean[]) => Array<Value | undefined>;
+
+/** Sums a broadcast cotangent back down to `shape`. */
+export function sumTo(g: Value, shape: readonly number[]): Value {
+  const lead = g.shape.length - shape.length;
+  const axes: number[] = [];
+  g.shape.forEach((d, i) => {
+    if (i < lead || (shape[i - lead] === 1 && d !== 1)) axes.push(i);
+  });
+  if (axes.length === 0) return g;
+  return reshape(reduceSum(g, axes, true), shape);
+}
+
+function inverse(perm: readonly number[]): number[] {
+  const inv = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inv[p] = i));
+  return inv;
+}
+
+function swapLast(x: Value): Value {
+  const r = x.shape.length;
+  return transpose(x, [...x.shape.map((_, i) => i).slice(0, r - 2), r - 1, r - 2]);
+}
+
+/** Weight [O, C/G, kh, kw] → the kernel of the input gradient, [C, O/G, kh, kw], flipped in space. */
+function flippedTransposedKernel(data: Float32Array, shape: readonly number[], group: number): Float32Array {
+  const [o, cg, kh, kw] = shape as [number, number, number, number];
+  const og = o / group;
+  const out = new Float32Array(data.length);
+  for (let gi = 0; gi < group; gi++) {
+    for (let a = 0; a < og; a++) {
+      for (let c = 0; c < cg; c++) {
+        for (let y = 0; y < kh; y++) {
+          for (let x = 0; x < kw; x++) {
+            const src = (((gi * og + a) * cg + c) * kh + y) * kw + x;
+            const dst = (((gi * cg + c) * og + a) * kh + (kh - 1 - y)) * kw + (kw - 1 - x);
+            out[dst] = data[src]!;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const g0 = (gys: ReadonlyArray<Value | undefined>) => gys[0]!;
+
+export const vjpRules: Record<string, VjpRule> = {
+  Identity: (_n, gys) => [g0(gys)],
+  Add: (n, gys) => [sumTo(g0(gys), n.inputs[0]!.shape), sumTo(g0(gys), n.inputs[1]!.shape)],
+  Sub: (n, gys, needs) => [sumTo(g0(gys), n.inputs[0]!.shape), needs[1] ? sumTo(neg(g0(gys)), n.inputs[1]!.shape) : undefined],
+  Mul: (n, gys, needs) => {
+    const [a, b] = n.inputs as [Value, Value];
+    return [needs[0] ? sumTo(mul(g0(gys), b), a.shape) : undefined, needs[1] ? sumTo(mul(g0(gys), a), b.shape) : undefined];
+  },
+  Div: (n, gys, needs) => {
+    const [a, b] = n.inputs as [Value, Value];
+    const y = n.outputs[0]!;
+    const ga = div(g0(gys), b);
+    return [needs[0] ? sumTo(ga, a.shape) : undefined, needs[1] ? sumTo(neg(mul(ga, y)), b.shape) : undefined];
+  },
+  Neg: (_n, gys) => [neg(g0(gys))],
+  Sqrt: (n, gys) => [div(mul(g0(gys), 0.5), n.outputs[0]!)],
+  Reciprocal: (n, gys) => [neg(mul(g0(gys), square(n.outputs[0]!)))],
+  Exp: (n, gys) => [mul(g0(gys), n.outputs[0]!)],
+  Sigmoid: (n, gys) => {
+    const y = n.outputs[0]!;
+    return [mul(g0(gys), mul(y, sub(1, y)))];
+  },
+  LeakyRelu: (n, gys) => {
+    const alpha = (n.attrs.alpha as { float: number }).float;
+    const g = g0(gys);
+    return [where(greater(n.inputs[0]!, 0), g, mul(g, alpha))];
+  },
+  Clip: (n, gys) => {
+    const [x, lo, hi] = n.inputs as [Value, Value, Value];
+    return [where(greater(x, hi), 0, where(greater(lo, x), 0, g0(gys)))];
+  },
+  Where: (n, gys, needs) => {
+    const [cond, a, b] = n.inputs as [Value, Value, Value];
+    const g = g0(gys);
+    return [
+      undefined,
+      needs[1] ? sumTo(where(cond, g, 0), a.shape) : undefined,
+      needs[2] ? sumTo(where(cond, 0, g), b.shape) : undefined,
+    ];
+  },
+  MatMul: (n, gys, needs) => {
+    const [a, b] = n.inputs as [Value, Value];
+    const g = g0(gys);
+    return [
+      needs[0] ? sumTo(matmul(g, swapLast(b)), a.shape) : undefined,
+      needs[1] ? sumTo(matmul(swapLast(a), g), b.shape) : undefined,
+    ];
+  },
+  Conv: (n, gys, needs) => {
+    const [x, w] = n.inputs as [Value, Value];
+    if (needs[1]) throw new Error('grad: Conv weights are frozen constants; no gradient with respect to a weight');
+    const init = w.graph.initializers.get(w.id);
+    if (!init) throw new Error('grad: Conv needs a constant weight to differentiate through');
+    const [pt, pl, pb, pr] = n.attrs.pads as number[] as [number, number, number, number];
+    const group = n.attrs.group as number;
+    const [o, cg, kh, kw] = w.shape as [number, number, number, number];
+    const pads: [number, number, number, number] = [kh - 1 - pt, kw - 1 - pl, kh - 1 - pb, kw - 1 - pr];
+    if (pads.some((p) => p < 0)) throw new Error(`grad: Conv padding larger than kernel-1 (${shapeString([pt, pl, pb, pr])})`);
+    const kernel = x.graph.constant(
+      flippedTransposedKernel(init.data as Float32Array, w.shape, group),
+      [cg * group, o / group, kh, kw],
+    );
+    return [conv(g0(gys), kernel, { pads, group }), undefined];
+  },
+  Reshape: (n, gys) => [reshape(g0(gys), n.inputs[0]!.shape), undefined],
+  Transpose: (n, gys) => [transpose(g0(gys), inverse(n.attrs.perm as number[]))],
+  ReduceSum: (n, gys) => {
+    const x = n.inputs[0]!;
+    return [expand(reshape(g0(gys), keptShape(x.shape, constInts(n.inputs[1]!))), x.shape), undefined];
+  },
+  ReduceMean: (n, gys) => {
+    const x = n.inputs[0]!;
+    const axes = n.attrs.axes as number[];
+    const count = numel(x.shape) / numel(n.outputs[0]!.shape);
+    return [expand(reshape(mul(g0(gys), 1 / count), keptShape(x.shape, axes)), x.shape)];
+  },
+  Expand: (n, gys) => [sumTo(g0(gys), n.inputs[0]!.shape), undefined],
+  Concat: (n, gys) => {
+    const axis = n.attrs.axis as number;
+    let at = 0;
+    return n.inputs.map((x) => {
+      const part = slice(g0(gys), axis, at, at + x.shape[axis]!);
+      at += x.shape[axis]!;
+      return part;
+    });
+  },
+  Slice: (n, gys) => {
+    const x = n.inputs[0]!;
+    const y = n.outputs[0]!;
+    const axis = y.shape.findIndex((d, i) => d !== x.shape[i]);
+    const start = constInts(n.inputs[1]!)[0]!;
+    const r = x.shape.length;
+    const pads = new Array<number>(2 * r).fill(0);
+    pads[axis] = start;
+    pads[axis + r] = x.shape[axis]! - start - y.shape[axis]!;
+    return [pad(g0(gys), pads), undefined, undefined, undefined];
+  },
+  Pad: (n, gys) => {
+    const x = n.inputs[0]!;
+    const r = x.shape.length;
+    const pads = constInts(n.inputs[1]!);
+    let g = g0(gys);
+    for (let i = 0; i < r; i++) g = slice(g, i, pads[i]!, pads[i]! + x.shape[i]!);
+    return [g, undefined];
+  },
+  DepthToSpace: (n, gys) => [spaceToDepth(g0(gys), n.attrs.blocksize as number)],
+  SpaceToDepth: (n, gys) => [depthToSpace(g0(gys), n.attrs.blocksize as number)],
+  Softmax: (n, gys) => {
+    const y = n.outputs[0]!;
+    const axis = n.attrs.axis as number;
+    const g = g0(gys);
+    return [mul(y, sub(g, reduceSum(mul(g, y), [axis], true)))];
+  },
+  LayerNormalization: (n, gys, needs) => {
+    if (needs[1] || needs[2]) throw new Error('grad: LayerNorm scale and bias are frozen; no gradient for them');
+    const [x, scale] = n.inputs as [Value, Value];
+    const eps = (n.attrs.epsilon as { float: number }).float;
+    const centred = sub(x, reduceMean(x, [-1], true));
+    const rstd = rsqrt(add(reduceMean(square(centred), [-1], true), eps));
+    const xhat = mul(centred, rstd);
+    const gxhat = mul(g0(gys), scale);
+    const inner = sub(sub(gxhat, reduceMean(gxhat, [-1], true)), mul(xhat, reduceMean(mul(gxhat, xhat), [-1], true)));
+    return [mul(inner, rstd), undefined, undefined];
+  },
+};
+
+/** The values of a constant int64 operand (axes, starts, pads). */
+function constInts(v: Value): number[] {
+  const init = v.graph.initializers.get(v.id);
+  if (!init) throw new Error('grad: expected a constant index operand');
+  return Array.from(init.data, Number);
+}
+
+function keptShape(shape: readonly number[], axes: readonly number[]): number[] {
+  const r = shape.length;
+  const norm = axes.map((a) => (a < 0 ? a + r : a));
+  return shape.map((d, i) => (norm.includes(i) ? 1 : d));
+}
