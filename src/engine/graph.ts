@@ -40,6 +40,8 @@ export class Graph {
   readonly initializers = new Map<number, Initializer>();
   private nextId = 0;
   private readonly scalarCache = new Map<number, Value>();
+  /** Weights used by several subgraphs (the frozen and the adapted generator) are stored once. */
+  private readonly constantCache = new WeakMap<Float32Array | BigInt64Array, Value>();
 
   constructor(readonly name = 'ganvec') {}
 
@@ -54,9 +56,12 @@ export class Graph {
     if (data.length !== numel(shape)) {
       throw new Error(`constant ${name ?? ''}: ${data.length} values do not fill shape ${shapeString(shape)}`);
     }
+    const cached = this.constantCache.get(data);
+    if (cached && cached.shape.length === shape.length && cached.shape.every((d, i) => d === shape[i])) return cached;
     const dtype: DType = data instanceof BigInt64Array ? 'int64' : 'float32';
     const v = this.newValue(shape, dtype, undefined, name);
     this.initializers.set(v.id, { value: v, data });
+    this.constantCache.set(data, v);
     return v;
   }
 

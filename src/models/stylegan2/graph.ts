@@ -1,0 +1,163 @@
+/**
+ * StyleGAN2 as graph builders (DESIGN.md §3), written to be read next to rosinality's model.py.
+ * The builders append to a caller's Graph, so the training step can place the frozen and the adapted
+ * generator in one graph that shares every weight.
+ *
+ * Modulated conv in its non-fused form, which keeps the weights constant and the batch free:
+ *   s = affine(w) [N, in]                        style
+ *   x' = x · s·(1 + d)                           domain vector scales the input channels
+ *   y  = conv(x', W) · rsqrt(s² @ ΣₖW² + 1e-8)   demodulated from the unscaled style
+ * followed by noise, bias and leaky ReLU·√2 (folded: lrelu is positively homogeneous).
+ */
+import type { Graph, Value } from '../../engine/graph.js';
+import {
+  add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
+} from '../../engine/ops.js';
+import type { Tensor } from '../../engine/tensor.js';
+import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
+import { polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
+
+const SQRT2 = Math.SQRT2;
+
+/** Host-side constants derived once per generator (transposed, squared, polyphase weights). */
+interface Prepared {
+  dense: WeakMap<DenseWeights, { weightT: Tensor; bias: Float32Array }>;
+  conv: WeakMap<StyledConvWeights, { kernel: Tensor; weightSqT: Tensor; noiseStrength: number; bias: Float32Array }>;
+  skipUp: Tensor;
+}
+
+const preparedCache = new WeakMap<StyleGAN2, Prepared>();
+
+function transpose2d(t: Tensor): Tensor {
+  const [r, c] = t.shape as [number, number];
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+  return { data: out, shape: [c, r] };
+}
+
+/** [out, in, k, k] → [in, out] of Σₖ W², the demodulation matrix. */
+function squaredSumT(w: Tensor): Tensor {
+  const [o, i, kh, kw] = w.shape as [number, number, number, number];
+  const k = kh * kw;
+  const out = new Float32Array(i * o);
+  for (let a = 0; a < o; a++) {
+    for (let b = 0; b < i; b++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += w.data[(a * i + b) * k + t]! ** 2;
+      out[b * o + a] = s;
+    }
+  }
+  return { data: out, shape: [i, o] };
+}
+
+function prepare(G: StyleGAN2): Prepared {
+  let p = preparedCache.get(G);
+  if (p) return p;
+  p = { dense: new WeakMap(), conv: new WeakMap(), skipUp: polyphaseUpsampleFir(3) };
+  for (const d of [...G.mapping, ...G.convs.map((c) => c.affine), ...G.toRgbs.map((t) => t.affine)]) {
+    p.dense.set(d, { weightT: transpose2d(d.weight), bias: d.bias });
+  }
+  for (const c of G.convs) {
+    p.conv.set(c, {
+      kernel: c.upsample ? polyphaseUpsampleConv(c.weight) : c.weight,
+      weightSqT: squaredSumT(c.weight),
+      // The activation gain √2 moves in front of the leaky ReLU, onto demodulation, noise and bias.
+      noiseStrength: c.noiseStrength * SQRT2,
+      bias: c.bias.map((b) => b * SQRT2),
+    });
+  }
+  preparedCache.set(G, p);
+  return p;
+}
+
+function constant(g: Graph, t: Tensor): Value {
+  return g.constant(t.data, t.shape);
+}
+
+/** x [N, in] → x @ Wᵀ + b  [N, out] */
+function dense(g: Graph, P: Prepared, d: DenseWeights, x: Value): Value {
+  const { weightT, bias } = P.dense.get(d)!;
+  return add(matmul(x, constant(g, weightT)), g.constant(bias, [bias.length]));
+}
+
+/** z [N, D] → w [N, D]: pixel norm, then dense + lrelu·√2 layers. */
+export function mappingNetwork(g: Graph, G: StyleGAN2, z: Value): Value {
+  const P = prepare(G);
+  let x = mul(z, rsqrt(add(reduceMean(square(z), [1], true), 1e-8)));
+  for (const layer of G.mapping) x = mul(leakyRelu(dense(g, P, layer, x), 0.2), SQRT2);
+  return x;
+}
+
+/** Row `i` of W+ [N, L, D] as [N, D]. */
+function latentRow(ws: Value, i: number): Value {
+  const [n, , d] = ws.shape as [number, number, number];
+  return reshape(slice(ws, 1, i, i + 1), [n, d]);
+}
+
+function styledConv(
+  g: Graph, G: StyleGAN2, P: Prepared, layer: StyledConvWeights,
+  x: Value, w: Value, noise: Value, domainScale: Value | undefined,
+): Value {
+  const n = x.shape[0]!;
+  const c = P.conv.get(layer)!;
+  const style = dense(g, P, layer.affine, w); // [N, in]
+  const inputScale = domainScale ? mul(style, domainScale) : style;
+  const modulated = mul(x, reshape(inputScale, [n, layer.inChannels, 1, 1]));
+  const kernel = constant(g, c.kernel);
+  const y = layer.upsample
+    ? depthToSpace(conv(modulated, kernel, { pads: [1, 1, 1, 1] }), 2) // [N, out, 2H, 2W]
+    : conv(modulated, kernel, { pads: [1, 1, 1, 1] }); // [N, out, H, W]
+  const demod = mul(rsqrt(add(matmul(square(style), constant(g, c.weightSqT)), 1e-8)), SQRT2); // [N, out]
+  let out = mul(y, reshape(demod, [n, layer.outChannels, 1, 1]));
+  out = add(out, mul(noise, c.noiseStrength));
+  out = leakyRelu(add(out, g.constant(c.bias, [1, layer.outChannels, 1, 1])), 0.2);
+  return G.convClamp === null ? out : clip(out, -G.convClamp, G.convClamp);
+}
+
+function toRgb(g: Graph, G: StyleGAN2, P: Prepared, layer: ToRgbWeights, x: Value, w: Value, skip: Value | undefined): Value {
+  const n = x.shape[0]!;
+  const style = dense(g, P, layer.affine, w);
+  const y0 = conv(mul(x, reshape(style, [n, layer.inChannels, 1, 1])), constant(g, layer.weight));
+  let y = add(y0, g.constant(layer.bias, [1, 3, 1, 1]));
+  if (G.convClamp !== null) y = clip(y, -G.convClamp, G.convClamp);
+  if (!skip) return y;
+  const upsampled = depthToSpace(conv(skip, constant(g, P.skipUp), { pads: [1, 1, 1, 1] }), 2);
+  return add(upsampled, y);
+}
+
+export interface SynthesisInputs {
+  /** W+ [N, nLatent, D] */
+  ws: Value;
+  /** One per styled conv, [N, 1, R, R] (already the chosen noise mode's values). */
+  noises: readonly Value[];
+  /** Flat domain vector [domainSize]; undefined builds the original generator. */
+  domain?: Value;
+}
+
+/** W+ → image [N, 3, size, size] in [-1, 1] (not clamped). */
+export function synthesisNetwork(g: Graph, G: StyleGAN2, inputs: SynthesisInputs): Value {
+  const P = prepare(G);
+  const { ws, noises, domain } = inputs;
+  const n = ws.shape[0]!;
+  let offset = 0;
+  const domainScale = (layer: StyledConvWeights): Value | undefined => {
+    if (!domain) return undefined;
+    const piece = slice(domain, 0, offset, offset + layer.inChannels);
+    offset += layer.inChannels;
+    return reshape(add(piece, 1), [1, layer.inChannels]);
+  };
+  const c4 = G.constInput.shape[0]!;
+  const constInput = constant(g, { data: G.constInput.data, shape: [1, c4, 4, 4] });
+  let x = expand(constInput, [n, c4, 4, 4]);
+
+  const [conv1, ...rest] = G.convs;
+  x = styledConv(g, G, P, conv1!, x, latentRow(ws, 0), noises[0]!, domainScale(conv1!));
+  let img = toRgb(g, G, P, G.toRgbs[0]!, x, latentRow(ws, 1), undefined);
+  for (let b = 0; b < rest.length / 2; b++) {
+    const i = 2 * b + 1; // rosinality's latent index for this block
+    x = styledConv(g, G, P, rest[2 * b]!, x, latentRow(ws, i), noises[2 * b + 1]!, domainScale(rest[2 * b]!));
+    x = styledConv(g, G, P, rest[2 * b + 1]!, x, latentRow(ws, i + 1), noises[2 * b + 2]!, domainScale(rest[2 * b + 1]!));
+    img = toRgb(g, G, P, G.toRgbs[b + 1]!, x, latentRow(ws, i + 2), img);
+  }
+  return img;
+}
