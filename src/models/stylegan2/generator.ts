@@ -4,11 +4,12 @@
  * Graphs are static in the batch: a call is split into chunks of `batch` (the last one zero-padded),
  * and one session per graph kind is built on first use.
  */
+import { mapBatches } from '../../engine/batching.js';
 import { Graph } from '../../engine/graph.js';
 import { grad } from '../../engine/grad.js';
 import { mul, sumAll } from '../../engine/ops.js';
 import { Session, type SessionOptions } from '../../engine/session.js';
-import { numel, shapeString, type Tensor } from '../../engine/tensor.js';
+import { shapeString, type Tensor } from '../../engine/tensor.js';
 import { domainLayers, domainSize, type StyleGAN2 } from './architecture.js';
 import { mappingNetwork, synthesisNetwork } from './graph.js';
 import { RandomState } from '../../random/random-state.js';
@@ -87,7 +88,7 @@ export class Generator {
       g.output('w', mappingNetwork(g, this.arch, g.input('z', [this.batch, this.styleDim])));
       return g;
     });
-    return this.chunked([z], async ([zc]) => (await session.run({ z: zc! })).w!);
+    return mapBatches([z], this.batch, async ([zc]) => (await session.run({ z: zc! })).w!);
   }
 
   /** Mean W for truncation: the checkpoint's, else the mean of 4,096 mapped samples (seed 0). */
@@ -127,7 +128,7 @@ export class Generator {
     this.checkLatent(ws, 'w');
     const domain = this.domainTensor(opts.domain);
     const noises = noiseInputs(this.arch.convs, ws.shape[0]!, opts.noise ?? 'const', opts.noiseSeed);
-    return this.chunked([ws, ...noises], async ([wc, ...nc]) =>
+    return mapBatches([ws, ...noises], this.batch, async ([wc, ...nc]) =>
       (await session.run({ ws: wc!, domain, ...noiseFeeds(nc) })).img!,
     );
   }
@@ -157,7 +158,7 @@ export class Generator {
     const domain = this.domainTensor(opts.domain);
     const noises = noiseInputs(this.arch.convs, n, opts.noise ?? 'const', opts.noiseSeed);
     const dDomain = new Float32Array(this.domainSize);
-    const dWs = await this.chunked([ws, cotangent, ...noises], async ([wc, cc, ...nc]) => {
+    const dWs = await mapBatches([ws, cotangent, ...noises], this.batch, async ([wc, cc, ...nc]) => {
       const r = await session.run({ ws: wc!, cotangent: cc!, domain, ...noiseFeeds(nc) });
       r.d_domain!.data.forEach((v, i) => (dDomain[i]! += v));
       return r.d_ws!;
@@ -202,33 +203,6 @@ export class Generator {
       throw new Error(`${what} must be [N, ${this.styleDim}]${what === 'w' ? ` or [N, ${this.nLatent}, ${this.styleDim}]` : ''}, got ${shapeString(t.shape)}`);
     }
   }
-
-  /** Runs `fn` on batch-sized chunks of tensors that share their first dimension; concatenates results. */
-  private async chunked(tensors: Tensor[], fn: (chunk: Tensor[]) => Promise<Tensor>): Promise<Tensor> {
-    const n = tensors[0]!.shape[0]!;
-    const parts: Tensor[] = [];
-    for (let start = 0; start < n; start += this.batch) {
-      const count = Math.min(this.batch, n - start);
-      const out = await fn(tensors.map((t) => batchSlice(t, start, count, this.batch)));
-      parts.push(batchSlice(out, 0, count, count));
-    }
-    const shape = [n, ...parts[0]!.shape.slice(1)];
-    const data = new Float32Array(numel(shape));
-    let at = 0;
-    for (const p of parts) {
-      data.set(p.data, at);
-      at += p.data.length;
-    }
-    return { data, shape };
-  }
-}
-
-/** Rows [start, start + count) of t, zero-padded to `size` rows. */
-function batchSlice(t: Tensor, start: number, count: number, size: number): Tensor {
-  const row = numel(t.shape.slice(1));
-  const data = new Float32Array(size * row);
-  data.set(t.data.subarray(start * row, (start + count) * row));
-  return { data, shape: [size, ...t.shape.slice(1)] };
 }
 
 function noiseFeeds(noises: Tensor[]): Record<string, Tensor> {
