@@ -159,11 +159,13 @@ function reducedShape(x: Value, axes: readonly number[], keepdims: boolean, op: 
 
 export function reduceSum(x: Value, axes: readonly number[], keepdims = false): Value {
   const r = reducedShape(x, axes, keepdims, 'ReduceSum');
+  if (r.axes.length === 0) return x; // ONNX reads empty axes as "reduce everything"
   return single('ReduceSum', [x, x.graph.ints(r.axes)], { keepdims: keepdims ? 1 : 0 }, r.shape);
 }
 
 export function reduceMean(x: Value, axes: readonly number[], keepdims = false): Value {
   const r = reducedShape(x, axes, keepdims, 'ReduceMean');
+  if (r.axes.length === 0) return x;
   return single('ReduceMean', [x], { axes: r.axes, keepdims: keepdims ? 1 : 0 }, r.shape);
 }
 
