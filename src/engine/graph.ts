@@ -40,13 +40,15 @@ export class Graph {
   readonly initializers = new Map<number, Initializer>();
   private nextId = 0;
   private readonly scalarCache = new Map<number, Value>();
+  /** Every value name in use: ONNX needs them unique (a repeated initializer name silently aliases). */
+  private readonly names = new Set<string>();
   /** Weights used by several subgraphs (the frozen and the adapted generator) are stored once. */
   private readonly constantCache = new WeakMap<Float32Array | BigInt64Array, Value>();
 
   constructor(readonly name = 'ganvec') {}
 
   input(name: string, shape: readonly number[], dtype: DType = 'float32'): Value {
-    const v = this.newValue(shape, dtype, undefined, name);
+    const v = this.newValue(shape, dtype, undefined, name, true);
     this.inputs.push(v);
     return v;
   }
@@ -101,16 +103,27 @@ export class Graph {
     }
     const outs: Value[] = [];
     const node: Node = { op, inputs, outputs: outs, attrs };
-    for (const o of outputs) outs.push(this.newValue(o.shape, o.dtype, node, o.name));
+    for (const o of outputs) outs.push(this.newValue(o.shape, o.dtype, node, o.name, o.name !== undefined));
     this.nodes.push(node);
     return outs;
   }
 
-  private newValue(shape: readonly number[], dtype: DType, producer: Node | undefined, name?: string): Value {
+  /**
+   * `exact`: the name is part of the session interface (graph inputs, named node outputs) and must be
+   * free; otherwise (constants, unnamed values) a taken name gets a numeric suffix.
+   */
+  private newValue(shape: readonly number[], dtype: DType, producer: Node | undefined, name?: string, exact = false): Value {
     for (const d of shape) {
       if (!Number.isInteger(d) || d < 0) throw new Error(`invalid shape ${shapeString(shape)}`);
     }
     const id = this.nextId++;
-    return { graph: this, id, name: name ?? `v${id}`, shape: [...shape], dtype, producer };
+    let unique = name ?? `v${id}`;
+    if (this.names.has(unique)) {
+      if (exact) throw new Error(`graph ${this.name}: the name "${unique}" is already used by another value`);
+      const base = unique;
+      for (let k = 1; this.names.has(unique); k++) unique = `${base}_${k}`;
+    }
+    this.names.add(unique);
+    return { graph: this, id, name: unique, shape: [...shape], dtype, producer };
   }
 }
