@@ -1,0 +1,612 @@
+// Downloads one large file into place: redirects, resume, retries, size and sha256 checks, a progress bar,
+// and a lock so that concurrent processes never interleave writes to the same partial file.
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { VERSION } from '../version.js';
+
+export interface DownloadProgress {
+  /** Bytes of the file on disk so far, including any resumed part. */
+  received: number;
+  /** Final size, when the server or the caller knows it. */
+  total: number | null;
+  bytesPerSecond: number;
+  etaSeconds: number | null;
+}
+
+/** Where the progress bar goes; it is drawn only when `isTTY` is true. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** How to download, as opposed to what: shared by every download of a session. */
+export interface DownloadSettings {
+  /** Attempts after a transient failure that made no progress (one that made progress does not count). */
+  retries?: number;
+  /** First backoff delay; it doubles with each consecutive failure, up to 30 s. */
+  retryDelayMs?: number;
+  /** Time allowed to resolve, connect and receive the response headers: short, so no network fails fast. */
+  connectTimeoutMs?: number;
+  /** Time allowed without a byte of body once the answer has started. */
+  idleTimeoutMs?: number;
+  maxRedirects?: number;
+  /** How often a process waiting for another one's download checks the lock. */
+  lockPollMs?: number;
+  /** A lock whose file has not been touched for this long is abandoned (its holder refreshes it). */
+  staleLockMs?: number;
+  onProgress?: (progress: DownloadProgress) => void;
+  progressStream?: ProgressStream;
+  /** One-line notices (retries, waiting for another process, a recorded hash). */
+  log?: (line: string) => void;
+}
+
+export interface DownloadOptions extends DownloadSettings {
+  url: string;
+  /** Tried in order when `url` answers but does not serve the right file. */
+  mirrors?: readonly string[];
+  dest: string;
+  /** Expected sha256; when null, the first download's hash is recorded beside the file and checked later. */
+  sha256?: string | null;
+  bytes?: number | null;
+  /** Short name for messages and the progress bar. */
+  label?: string;
+  /** Called once when bytes are about to be fetched: not when a verified file is already in place. */
+  onTransferStart?: () => void;
+}
+
+export interface DownloadResult {
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** False when a verified file was already in place (possibly fetched meanwhile by another process). */
+  downloaded: boolean;
+  /** True when no hash was known and this download's hash was recorded. */
+  hashRecorded: boolean;
+}
+
+export type DownloadFailure = 'offline' | 'unreachable' | 'http' | 'html' | 'size' | 'hash' | 'redirects' | 'gave-up';
+
+export class DownloadError extends Error {
+  constructor(
+    readonly reason: DownloadFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DownloadError';
+  }
+}
+
+/** A failure worth retrying (reset, 5xx, stalled body); never escapes this module. */
+class TransientError extends Error {}
+
+const NO_ROUTE_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ECONNREFUSED',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETDOWN',
+]);
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
+
+/** `GANVEC_OFFLINE=1` turns every download into an immediate, explained failure. */
+export function isOffline(): boolean {
+  return process.env.GANVEC_OFFLINE === '1';
+}
+
+export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
+  const o = withDefaults(options);
+  if (isOffline()) {
+    throw new DownloadError('offline', `network access is disabled (GANVEC_OFFLINE=1), so ${o.url} was not downloaded`);
+  }
+  await mkdir(dirname(o.dest), { recursive: true });
+  const lock = await acquireLock(o);
+  try {
+    const expected = o.sha256 ?? (await readRecordedSha256(o.dest));
+    const existing = await verifiedExisting(o.dest, expected, o.bytes);
+    if (existing) return { ...existing, downloaded: false, hashRecorded: false };
+
+    o.onTransferStart?.();
+    const urls = [o.url, ...o.mirrors];
+    for (let i = 0; ; i++) {
+      try {
+        return await downloadFrom(urls[i]!, expected, o);
+      } catch (err) {
+        // Another URL helps only when this one answered wrongly; no network is no network for all of them.
+        const answeredWrongly = err instanceof DownloadError && !['offline', 'unreachable'].includes(err.reason);
+        if (!answeredWrongly || i + 1 >= urls.length) throw err;
+        o.log(`${o.label}: ${err.message}; trying ${urls[i + 1]}`);
+      }
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+type ResolvedOptions = Required<Omit<DownloadOptions, 'onProgress' | 'onTransferStart' | 'sha256' | 'bytes'>> & {
+  onProgress: DownloadOptions['onProgress'];
+  onTransferStart: DownloadOptions['onTransferStart'];
+  sha256: string | null;
+  bytes: number | null;
+};
+
+function withDefaults(options: DownloadOptions): ResolvedOptions {
+  return {
+    retries: 5,
+    retryDelayMs: 1000,
+    connectTimeoutMs: 4000,
+    idleTimeoutMs: 30_000,
+    maxRedirects: 10,
+    lockPollMs: 250,
+    staleLockMs: 60_000,
+    progressStream: process.stderr,
+    log: (line) => process.stderr.write(`${line}\n`),
+    label: options.dest.split(/[\\/]/).pop()!,
+    mirrors: [],
+    ...stripUndefined(options),
+    onProgress: options.onProgress,
+    onTransferStart: options.onTransferStart,
+    sha256: options.sha256 ?? null,
+    bytes: options.bytes ?? null,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+async function downloadFrom(url: string, expected: string | null, o: ResolvedOptions): Promise<DownloadResult> {
+  const part = `${o.dest}.part`;
+  await fetchWithRetries(url, part, o);
+  const actual = await hashFile(part);
+  if (o.bytes !== null && actual.bytes !== o.bytes) {
+    await rm(part, { force: true });
+    throw new DownloadError('size', `${url} gave ${actual.bytes} bytes, expected ${o.bytes}; the download was removed`);
+  }
+  if (expected !== null && actual.sha256 !== expected) {
+    await rm(part, { force: true });
+    const recorded = o.sha256 === null ? ` (the hash recorded at the first download, in ${recordedHashPath(o.dest)})` : '';
+    throw new DownloadError(
+      'hash',
+      `sha256 mismatch for ${o.label} from ${url}: expected ${expected}${recorded}, got ${actual.sha256}; the download was removed`,
+    );
+  }
+  const hashRecorded = expected === null;
+  if (hashRecorded) {
+    await writeFileAtomically(recordedHashPath(o.dest), `${actual.sha256}  ${o.dest.split(/[\\/]/).pop()}\n`);
+    o.log(
+      `${o.label}: no sha256 is published for this file; recorded ${actual.sha256} in ${recordedHashPath(o.dest)} and later downloads must match it`,
+    );
+  }
+  await rename(part, o.dest);
+  return { path: o.dest, ...actual, downloaded: true, hashRecorded };
+}
+
+async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): Promise<void> {
+  let failures = 0;
+  for (;;) {
+    const before = await fileSize(part);
+    try {
+      await fetchOnce(url, part, before, o);
+      return;
+    } catch (err) {
+      if (!(err instanceof TransientError)) throw err;
+      const after = await fileSize(part);
+      failures = after > before ? 0 : failures + 1;
+      if (failures > o.retries) {
+        throw new DownloadError('gave-up', `gave up on ${url} after ${failures} failed attempts: ${err.message}`, { cause: err });
+      }
+      const delayMs = Math.min(o.retryDelayMs * 2 ** Math.max(0, failures - 1), 30_000);
+      o.log(`${o.label}: ${err.message} at ${formatBytes(after)}; resuming in ${(delayMs / 1000).toFixed(1)} s`);
+      await sleep(delayMs);
+    }
+  }
+}
+
+/** One request (with its redirects) that appends to `part` from `offset`. */
+async function fetchOnce(url: string, part: string, offset: number, o: ResolvedOptions): Promise<void> {
+  if (o.bytes !== null && offset > o.bytes) {
+    await truncate(part, 0);
+    offset = 0;
+  }
+  if (o.bytes !== null && offset === o.bytes) return;
+
+  const { res, finalUrl } = await openFollowingRedirects(url, offset, o);
+  let start = 0;
+  let offered: number | null = null; // the whole file's size according to this answer
+  if (res.statusCode === 206) {
+    const range = parseContentRange(res.headers['content-range']);
+    if (!range || range.start !== offset) {
+      res.resume();
+      await truncate(part, 0);
+      throw new TransientError(`${finalUrl} answered with a different byte range than asked; starting over`);
+    }
+    start = offset;
+    offered = range.total;
+  } else if (res.statusCode === 200) {
+    // A server that ignores Range sends the whole file: start over rather than append a second copy.
+    offered = contentLength(res);
+  } else if (res.statusCode === 416) {
+    res.resume();
+    if (parseContentRange(res.headers['content-range'])?.total === offset) return;
+    await truncate(part, 0);
+    throw new TransientError(`${finalUrl} refused to resume at byte ${offset}; starting over`);
+  } else {
+    res.resume();
+    const status = `HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim();
+    if (res.statusCode! >= 500 || RETRYABLE_STATUS.has(res.statusCode!)) throw new TransientError(`${finalUrl} answered ${status}`);
+    throw new DownloadError('http', `${finalUrl} answered ${status}`);
+  }
+
+  if (/^text\/html/i.test(res.headers['content-type'] ?? '')) {
+    res.resume();
+    throw htmlError(finalUrl, 'its content-type is text/html');
+  }
+  if (o.bytes !== null && offered !== null && offered !== o.bytes) {
+    res.resume();
+    throw new DownloadError('size', `${finalUrl} offers ${offered} bytes, expected ${o.bytes}`);
+  }
+
+  res.setTimeout(o.idleTimeoutMs, () =>
+    res.destroy(new TransientError(`no data from ${new URL(finalUrl).host} for ${o.idleTimeoutMs / 1000} s`)),
+  );
+  const meter = new Meter(start, o.bytes ?? offered, start === 0, finalUrl, o);
+  try {
+    await pipeline(res, meter, createWriteStream(part, { flags: start === 0 ? 'w' : 'a' }));
+  } catch (err) {
+    if (err instanceof DownloadError) {
+      if (err.reason === 'html') await rm(part, { force: true });
+      throw err;
+    }
+    throw err instanceof TransientError ? err : new TransientError(`the connection broke (${(err as Error).message})`);
+  } finally {
+    meter.closeProgressBar();
+  }
+  const length = contentLength(res);
+  if (length !== null && meter.receivedThisAttempt < length) {
+    throw new TransientError(`the connection closed after ${meter.receivedThisAttempt} of ${length} bytes`);
+  }
+}
+
+function htmlError(url: string, evidence: string): DownloadError {
+  return new DownloadError(
+    'html',
+    `the host answered with a web page instead of the file (${evidence}): ${url}. ` +
+      'This is typically a Google Drive virus-scan warning, a login page or a quota page; fetch the file in a browser and pass its path',
+  );
+}
+
+function contentLength(res: IncomingMessage): number | null {
+  const header = res.headers['content-length'];
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : null;
+}
+
+function parseContentRange(header: string | undefined): { start: number | null; total: number | null } | undefined {
+  const match = /^bytes (?:(\d+)-\d+|\*)\/(\d+|\*)$/.exec(header?.trim() ?? '');
+  if (!match) return undefined;
+  return {
+    start: match[1] === undefined ? null : Number(match[1]),
+    total: match[2] === '*' ? null : Number(match[2]),
+  };
+}
+
+async function openFollowingRedirects(
+  url: string,
+  offset: number,
+  o: ResolvedOptions,
+): Promise<{ res: IncomingMessage; finalUrl: string }> {
+  const headers: Record<string, string> = {
+    'user-agent': `ganvec/${VERSION}`,
+    'accept-encoding': 'identity',
+    ...(offset > 0 ? { range: `bytes=${offset}-` } : {}),
+  };
+  let current = url;
+  for (let hops = 0; ; hops++) {
+    const res = await requestOnce(new URL(current), headers, o);
+    const location = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(res.statusCode!) || !location) return { res, finalUrl: current };
+    res.resume();
+    if (hops >= o.maxRedirects) throw new DownloadError('redirects', `more than ${o.maxRedirects} redirects starting at ${url}`);
+    current = new URL(location, current).href;
+  }
+}
+
+function requestOnce(url: URL, headers: Record<string, string>, o: ResolvedOptions): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      reject(new DownloadError('http', `cannot download ${url.href}: only http and https are supported`));
+      return;
+    }
+    const client = url.protocol === 'https:' ? https : http;
+    // agent: false — no pooled keep-alive socket may hold the process open after the download.
+    const req = client.get(url, { headers, agent: false }, (res) => {
+      clearTimeout(answerTimer);
+      resolve(res);
+    });
+    let connected = false;
+    req.on('socket', (socket) => socket.once('connect', () => (connected = true)));
+    // Covers DNS, connect, TLS and the wait for headers: all of it must fit, so no network fails in seconds.
+    const answerTimer = setTimeout(() => {
+      const seconds = o.connectTimeoutMs / 1000;
+      const what = connected ? `accepted the connection but did not answer within ${seconds} s` : `could not be reached within ${seconds} s`;
+      req.destroy(new DownloadError('unreachable', `${url.host} ${what} (${url.href})`));
+    }, o.connectTimeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(answerTimer);
+      reject(classifyRequestError(err, url));
+    });
+  });
+}
+
+function classifyRequestError(err: NodeJS.ErrnoException, url: URL): Error {
+  if (err instanceof DownloadError || err instanceof TransientError) return err;
+  if (err.code && NO_ROUTE_CODES.has(err.code)) {
+    return new DownloadError('unreachable', `cannot reach ${url.host} (${err.code}: ${err.message})`, { cause: err });
+  }
+  if (err.code && /CERT|TLS|SSL|SELF_SIGNED/.test(err.code)) {
+    return new DownloadError('unreachable', `TLS problem talking to ${url.host}: ${err.message}`, { cause: err });
+  }
+  return new TransientError(`the request to ${url.host} failed (${err.code ?? err.message})`);
+}
+
+/** Counts bytes, reports progress, and rejects an HTML page before any of it reaches the disk. */
+class Meter extends Transform {
+  receivedThisAttempt = 0;
+  private head: Buffer[] | undefined;
+  private readonly startedAt = Date.now();
+  private readonly bar: ProgressBar | undefined;
+
+  constructor(
+    private readonly start: number,
+    private readonly total: number | null,
+    sniff: boolean,
+    private readonly url: string,
+    private readonly o: ResolvedOptions,
+  ) {
+    super();
+    this.head = sniff ? [] : undefined;
+    this.bar = o.progressStream.isTTY ? new ProgressBar(o.label, o.progressStream) : undefined;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.receivedThisAttempt += chunk.length;
+    this.report();
+    if (!this.head) return done(null, chunk);
+    this.head.push(chunk);
+    if (this.receivedThisAttempt < 64) return done();
+    this.releaseHead(done);
+  }
+
+  override _flush(done: TransformCallback): void {
+    if (this.head) this.releaseHead(done);
+    else done();
+  }
+
+  private releaseHead(done: TransformCallback): void {
+    const head = Buffer.concat(this.head!);
+    this.head = undefined;
+    if (/^\s*<(!doctype|html)/i.test(head.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, ''))) {
+      return done(htmlError(this.url, 'it starts like an HTML document'));
+    }
+    done(null, head);
+  }
+
+  private report(): void {
+    const seconds = (Date.now() - this.startedAt) / 1000;
+    const received = this.start + this.receivedThisAttempt;
+    const bytesPerSecond = seconds > 0 ? this.receivedThisAttempt / seconds : 0;
+    const etaSeconds = this.total !== null && bytesPerSecond > 0 ? Math.max(0, this.total - received) / bytesPerSecond : null;
+    const progress = { received, total: this.total, bytesPerSecond, etaSeconds };
+    this.o.onProgress?.(progress);
+    this.bar?.update(progress);
+  }
+
+  closeProgressBar(): void {
+    this.bar?.finish();
+  }
+}
+
+/** A single redrawn line: label, percentage, bytes, rate and ETA. */
+class ProgressBar {
+  private lastDraw = 0;
+  private last: DownloadProgress | undefined;
+
+  constructor(
+    private readonly label: string,
+    private readonly stream: ProgressStream,
+  ) {}
+
+  update(progress: DownloadProgress): void {
+    this.last = progress;
+    const now = Date.now();
+    if (now - this.lastDraw < 100) return; // redrawing per chunk would cost more than the download
+    this.lastDraw = now;
+    this.draw(progress);
+  }
+
+  finish(): void {
+    if (!this.last) return;
+    this.draw(this.last);
+    this.stream.write('\n');
+  }
+
+  private draw(p: DownloadProgress): void {
+    const width = this.stream.columns ?? 80;
+    const amount = p.total !== null ? `${formatBytes(p.received)} / ${formatBytes(p.total)}` : formatBytes(p.received);
+    const rate = `${formatBytes(p.bytesPerSecond)}/s`;
+    const eta = p.etaSeconds !== null ? `ETA ${formatDuration(p.etaSeconds)}` : '';
+    const percent = p.total ? `${Math.floor((100 * p.received) / p.total)}%`.padStart(4) : '';
+    const text = [this.label, percent, amount, rate, eta].filter(Boolean).join('  ');
+    const barWidth = Math.min(30, width - text.length - 4);
+    const bar =
+      p.total && barWidth >= 10 ? `[${'#'.repeat(Math.round((barWidth * p.received) / p.total)).padEnd(barWidth, '.')}] ` : '';
+    this.stream.write(`\r${(bar + text).slice(0, width - 1)}\x1b[K`);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  const hours = Math.floor(s / 3600);
+  const rest = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
+  return hours > 0 ? `${hours}:${rest.padStart(5, '0')}` : rest;
+}
+
+// ---- lock: one downloader per destination, across processes ----
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  token: string;
+}
+
+async function acquireLock(o: ResolvedOptions): Promise<{ release(): Promise<void> }> {
+  const lockPath = `${o.dest}.lock`;
+  const mine: LockInfo = { pid: process.pid, host: hostname(), token: randomUUID() };
+  let announced = false;
+  for (;;) {
+    try {
+      await writeFile(lockPath, JSON.stringify(mine), { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = await readLock(lockPath);
+    if (!holder) continue; // released between our attempt and the read
+    const staleBecause = whyStale(holder, o.staleLockMs);
+    if (staleBecause) {
+      o.log(`${o.label}: taking over an abandoned download (${staleBecause})`);
+      const again = await readLock(lockPath);
+      // Remove only the lock judged stale, not one a third process created meanwhile.
+      if (again && again.info?.token === holder.info?.token) await rm(lockPath, { force: true });
+      continue;
+    }
+    if (!announced) {
+      o.log(`${o.label}: waiting for another download of the same file${holder.info ? ` (pid ${holder.info.pid})` : ''}`);
+      announced = true;
+    }
+    await sleep(o.lockPollMs);
+  }
+  // The holder touches the lock so waiters can tell a slow download from a dead one on another host.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    // A failed touch means the lock was taken over; the download goes on and the rename is still atomic.
+    utimes(lockPath, now, now).catch(() => undefined);
+  }, Math.max(50, o.staleLockMs / 4));
+  heartbeat.unref();
+  return {
+    async release() {
+      clearInterval(heartbeat);
+      const holder = await readLock(lockPath);
+      if (holder?.info?.token === mine.token) await rm(lockPath, { force: true });
+    },
+  };
+}
+
+async function readLock(lockPath: string): Promise<{ info: LockInfo | undefined; ageMs: number } | undefined> {
+  try {
+    const [text, stats] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
+    let info: LockInfo | undefined;
+    try {
+      info = JSON.parse(text) as LockInfo;
+    } catch {
+      info = undefined; // being written right now: judged by its age alone
+    }
+    return { info, ageMs: Date.now() - stats.mtimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+function whyStale(holder: { info: LockInfo | undefined; ageMs: number }, staleLockMs: number): string | undefined {
+  if (holder.info && holder.info.host === hostname() && !isAlive(holder.info.pid)) return `process ${holder.info.pid} is gone`;
+  if (holder.ageMs > staleLockMs) return `its lock was not refreshed for ${Math.round(holder.ageMs / 1000)} s`;
+  return undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ---- files ----
+
+/** The file beside a download where the hash of its first download is kept when none is published. */
+export function recordedHashPath(dest: string): string {
+  return `${dest}.sha256`;
+}
+
+/** The hash recorded at the first download (`sha256sum` format), or null. */
+export async function readRecordedSha256(dest: string): Promise<string | null> {
+  try {
+    const match = /^([0-9a-f]{64})\b/.exec(await readFile(recordedHashPath(dest), 'utf8'));
+    return match ? match[1]! : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+async function verifiedExisting(
+  dest: string,
+  expected: string | null,
+  bytes: number | null,
+): Promise<{ path: string; sha256: string; bytes: number } | undefined> {
+  const size = await fileSize(dest);
+  if (size === 0 || (bytes !== null && size !== bytes)) return undefined;
+  const actual = await hashFile(dest);
+  if (expected !== null && actual.sha256 !== expected) return undefined;
+  return { path: dest, ...actual };
+}
+
+async function fileSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
+  }
+}
+
+async function writeFileAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+  await writeFile(temp, text);
+  await rename(temp, path);
+}
