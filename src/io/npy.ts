@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readBytes } from './byte-source.js';
 import { numel, shapeString } from '../engine/tensor.js';
 import type { Tensor, TensorData } from '../engine/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
-import { ITEM_SIZE, decodeElements, gatherStrided } from './storage.js';
+import { ITEM_SIZE, LoadedTensor, decodeElements, gatherStrided } from './storage.js';
 import type { ElementType } from './storage.js';
 
 /**
@@ -13,7 +13,8 @@ import type { ElementType } from './storage.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // "\x93NUMPY"
 
-const DESCR_TYPES: Record<string, ElementType> = {
+/** NumPy type strings (byte order + kind + size) that ganvec reads, and how they land on the host. */
+export const NUMPY_DESCR_TYPES: Record<string, ElementType> = {
   '<f4': 'float32',
   '<f8': 'float64',
   '<f2': 'float16',
@@ -32,7 +33,7 @@ interface NpyHeader {
 }
 
 export async function readNpy(path: string): Promise<Tensor<TensorData>> {
-  return parseNpy(new Uint8Array(await readFile(path)), path);
+  return parseNpy(await readBytes(path), path);
 }
 
 /** Decodes .npy bytes; `name` is only used in error messages. */
@@ -61,31 +62,45 @@ export function parseNpy(bytes: Uint8Array, name: string): Tensor<TensorData> {
   // Version 3.0 only differs by allowing UTF-8 in the header; 1.0/2.0 headers are latin-1.
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
   const header = parseHeader(headerText, name);
-  const type = DESCR_TYPES[header.descr];
+  return decodeNumpyArray(bytes.subarray(dataStart), header.descr, header.shape, header.fortranOrder, name);
+}
+
+/**
+ * Decodes the raw bytes of a NumPy array (as stored in .npy files and in pickled ndarrays) into a
+ * C-order host tensor.
+ */
+export function decodeNumpyArray(
+  bytes: Uint8Array,
+  descr: string,
+  shape: number[],
+  fortranOrder: boolean,
+  name: string,
+): LoadedTensor {
+  const type = NUMPY_DESCR_TYPES[descr];
   if (type === undefined) {
     throw new CheckpointError(
       name,
-      `unsupported .npy dtype '${header.descr}' (supported: ${Object.keys(DESCR_TYPES).join(' ')})`,
+      `unsupported NumPy dtype '${descr}' (supported: ${Object.keys(NUMPY_DESCR_TYPES).join(' ')})`,
     );
   }
-  const count = numel(header.shape);
+  const count = numel(shape);
   const byteLength = count * ITEM_SIZE[type];
-  if (dataStart + byteLength > bytes.length) {
+  if (byteLength > bytes.length) {
     throw new CheckpointError(
       name,
-      `.npy data for shape ${shapeString(header.shape)} ${header.descr} needs ${byteLength} bytes, file has ${bytes.length - dataStart}`,
+      `array data for shape ${shapeString(shape)} ${descr} needs ${byteLength} bytes, only ${bytes.length} are there`,
     );
   }
-  const flat = decodeElements(bytes, dataStart, count, type);
-  if (!header.fortranOrder || header.shape.length < 2) return { data: flat, shape: header.shape };
+  const flat = decodeElements(bytes, 0, count, type);
+  if (!fortranOrder || shape.length < 2) return new LoadedTensor(flat, shape, type);
   // Fortran order: the first axis varies fastest. Read it as a strided view to get C order.
   const strides: number[] = [];
   let step = 1;
-  for (const dim of header.shape) {
+  for (const dim of shape) {
     strides.push(step);
     step *= dim;
   }
-  return { data: gatherStrided(flat, 0, header.shape, strides), shape: header.shape };
+  return new LoadedTensor(gatherStrided(flat, 0, shape, strides), shape, type);
 }
 
 export function encodeNpy(t: Tensor<Float32Array | BigInt64Array>): Uint8Array {

@@ -1,5 +1,5 @@
 import { numel } from '../engine/tensor.js';
-import type { TensorData } from '../engine/tensor.js';
+import type { Tensor, TensorData } from '../engine/tensor.js';
 import { endianness } from 'node:os';
 
 /**
@@ -42,7 +42,9 @@ export function decodeElements(
   count: number,
   type: ElementType,
 ): TensorData {
-  const raw = bytes.slice(byteOffset, byteOffset + count * ITEM_SIZE[type]);
+  // An explicit copy: `slice` on a Node Buffer would return a view into a shared pool.
+  const raw = new Uint8Array(count * ITEM_SIZE[type]);
+  raw.set(bytes.subarray(byteOffset, byteOffset + raw.length));
   switch (type) {
     case 'float32':
       return new Float32Array(raw.buffer);
@@ -74,17 +76,27 @@ export function decodeElements(
 }
 
 function halfToFloat32(halves: Uint16Array): Float32Array {
+  const table = halfTable();
   const out = new Float32Array(halves.length);
-  for (let i = 0; i < halves.length; i++) {
-    const h = halves[i];
+  for (let i = 0; i < halves.length; i++) out[i] = table[halves[i]];
+  return out;
+}
+
+let halfValues: Float32Array | undefined;
+
+/** All 65,536 half-precision values as float32: a table lookup is much faster than decoding each one. */
+function halfTable(): Float32Array {
+  if (halfValues !== undefined) return halfValues;
+  halfValues = new Float32Array(0x10000);
+  for (let h = 0; h < 0x10000; h++) {
     const sign = h & 0x8000 ? -1 : 1;
     const exponent = (h >> 10) & 0x1f;
     const mantissa = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * mantissa * 2 ** -24;
-    else if (exponent === 0x1f) out[i] = mantissa ? NaN : sign * Infinity;
-    else out[i] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+    if (exponent === 0) halfValues[h] = sign * mantissa * 2 ** -24;
+    else if (exponent === 0x1f) halfValues[h] = mantissa ? NaN : sign * Infinity;
+    else halfValues[h] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
   }
-  return out;
+  return halfValues;
 }
 
 /** Row-major (C order) strides, in elements, of a contiguous tensor of this shape. */
@@ -140,4 +152,16 @@ export function gatherStrided<D extends TensorData>(
     }
   }
   return out;
+}
+
+/**
+ * A tensor read from a file. It is a plain host `Tensor` (C order, floats as float32) that also remembers
+ * the element type the file stored, e.g. 'float16' for OpenAI's released CLIP weights.
+ */
+export class LoadedTensor implements Tensor<TensorData> {
+  constructor(
+    public data: TensorData,
+    public shape: number[],
+    public storedAs: ElementType,
+  ) {}
 }
