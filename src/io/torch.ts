@@ -1,0 +1,300 @@
+import { readBytes } from './byte-source.js';
+import { numel, shapeString } from '../engine/tensor.js';
+import type { TensorData } from '../engine/tensor.js';
+import { CheckpointError } from './errors.js';
+import { NUMPY_CONSTRUCTORS } from './pickle-numpy.js';
+import { BUILTIN_CONSTRUCTORS, PyGlobal, unpickle } from './pickle.js';
+import type { Constructors } from './pickle.js';
+import { ITEM_SIZE, LoadedTensor, contiguousStrides, decodeElements, gatherStrided, viewExtent } from './storage.js';
+import type { ElementType } from './storage.js';
+import { bytesSource, withFileSource } from './byte-source.js';
+import { ZipArchive } from './zip.js';
+
+/**
+ * Files written by PyTorch: `torch.save` zip archives (PyTorch ≥ 1.6), the legacy stream format
+ * (`_use_new_zipfile_serialization=False` and PyTorch < 1.6, also what `torch.storage._load_from_bytes`
+ * reads inside NVIDIA's pickles) and TorchScript archives (`torch.jit.save`, OpenAI's released CLIP).
+ * In all of them tensors are `torch._utils._rebuild_tensor_v2(storage, offset, size, stride, …)` calls in a
+ * pickle, and storages are persistent ids resolved to raw little-endian buffers stored beside the pickle.
+ */
+
+/** Storage classes as pickles name them (`torch.FloatStorage`, or `torch.cuda.FloatStorage` if saved from GPU). */
+const STORAGE_TYPES: Record<string, ElementType> = {
+  FloatStorage: 'float32',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  DoubleStorage: 'float64',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
+  BoolStorage: 'bool',
+};
+
+/** The first pickle of a legacy torch.save stream is this number. */
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+const LEGACY_PROTOCOL_VERSION = 1001;
+
+/** A flat typed buffer that tensors view; `values` arrive when the file's storage data is read. */
+class TorchStorage {
+  values: TensorData | undefined;
+
+  constructor(
+    readonly key: string,
+    readonly type: ElementType,
+    readonly numel: number,
+  ) {}
+}
+
+interface PendingView {
+  tensor: LoadedTensor;
+  storage: TorchStorage;
+  offset: number;
+  strides: number[];
+}
+
+/**
+ * One unpickling of torch objects. Tensors are created while the pickle is read but their storage data
+ * may come later (the legacy format stores it after the pickle), so views are resolved in `finish()`.
+ */
+class TorchUnpickling {
+  private readonly pending: PendingView[] = [];
+
+  constructor(readonly file: string) {}
+
+  constructors(extra: Constructors = {}): Constructors {
+    return {
+      ...BUILTIN_CONSTRUCTORS,
+      ...NUMPY_CONSTRUCTORS,
+      'torch._utils._rebuild_tensor_v2': (args) => this.rebuildTensor(args),
+      'torch._utils._rebuild_tensor': (args) => this.rebuildTensor(args),
+      // A Parameter is its tensor; requires_grad and hooks do not matter for frozen weights.
+      'torch._utils._rebuild_parameter': (args) => args[0],
+      'torch._utils._rebuild_parameter_with_state': (args) => args[0],
+      'torch.storage._load_from_bytes': (args) => this.loadFromBytes(args[0]),
+      'torch.device': (args) => args.map(String).join(':'),
+      // TorchScript wraps typed containers in these identity functions.
+      'torch.jit._pickle.build_intlist': (args) => args[0],
+      'torch.jit._pickle.build_doublelist': (args) => args[0],
+      'torch.jit._pickle.build_boollist': (args) => args[0],
+      'torch.jit._pickle.build_tensorlist': (args) => args[0],
+      'torch.jit._pickle.restore_type_tag': (args) => args[0],
+      ...extra,
+    };
+  }
+
+  /** Resolves ('storage', storage class, key, location, numel[, view metadata]) persistent ids. */
+  storageFromPid(pid: unknown, storages: Map<string, TorchStorage>): TorchStorage {
+    if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
+      throw new CheckpointError(this.file, `unexpected persistent id ${describe(pid)} (expected a torch storage)`);
+    }
+    const [, storageClass, key, , count, viewMetadata] = pid;
+    const type = storageClass instanceof PyGlobal && /^torch(\.cuda)?$/.test(storageClass.module)
+      ? STORAGE_TYPES[storageClass.name]
+      : undefined;
+    if (type === undefined) {
+      throw new CheckpointError(this.file, `unsupported storage type ${describe(storageClass)}`);
+    }
+    if (typeof key !== 'string' || typeof count !== 'number') {
+      throw new CheckpointError(this.file, `malformed storage id ${describe(pid)}`);
+    }
+    if (viewMetadata !== undefined && viewMetadata !== null) {
+      throw new CheckpointError(this.file, 'storage views (written by PyTorch before 1.0) are not supported');
+    }
+    let storage = storages.get(key);
+    if (storage === undefined) {
+      storage = new TorchStorage(key, type, count);
+      storages.set(key, storage);
+    }
+    return storage;
+  }
+
+  private rebuildTensor(args: unknown[]): LoadedTensor {
+    const [storage, offset, size, stride] = args;
+    if (!(storage instanceof TorchStorage)) throw new TypeError('the first argument is not a storage');
+    if (typeof offset !== 'number' || !isIntList(size) || !isIntList(stride) || size.length !== stride.length) {
+      throw new TypeError('storage offset, size and stride are malformed');
+    }
+    const tensor = new LoadedTensor(new Float32Array(0), size, storage.type);
+    this.pending.push({ tensor, storage, offset, strides: stride });
+    return tensor;
+  }
+
+  /** A whole legacy torch.save of one storage, embedded as bytes (NVIDIA pickles use this for every tensor). */
+  private loadFromBytes(blob: unknown): unknown {
+    if (!(blob instanceof Uint8Array)) throw new TypeError('expected bytes');
+    return parseTorchLegacy(blob, `${this.file} (embedded torch.save)`);
+  }
+
+  /** Gives every tensor its values, checking that each view stays inside its storage. */
+  finish(): void {
+    const viewsPerStorage = new Map<TorchStorage, number>();
+    for (const { storage } of this.pending) viewsPerStorage.set(storage, (viewsPerStorage.get(storage) ?? 0) + 1);
+    for (const { tensor, storage, offset, strides } of this.pending) {
+      const values = storage.values;
+      if (values === undefined) {
+        throw new CheckpointError(this.file, `the data of storage ${storage.key} is missing`);
+      }
+      const extent = viewExtent(offset, tensor.shape, strides);
+      if (offset < 0 || strides.some((s) => s < 0) || extent > storage.numel) {
+        throw new CheckpointError(
+          this.file,
+          `a tensor of shape ${shapeString(tensor.shape)} at offset ${offset} with strides ${shapeString(strides)} ` +
+            `needs ${extent} elements but its storage ${storage.key} has ${storage.numel}`,
+        );
+      }
+      const contiguous = contiguousStrides(tensor.shape);
+      const wholeStorage =
+        offset === 0 &&
+        numel(tensor.shape) === storage.numel &&
+        strides.every((s, i) => s === contiguous[i] || tensor.shape[i] === 1);
+      // A storage that backs exactly one contiguous tensor becomes that tensor without a copy.
+      tensor.data = wholeStorage && viewsPerStorage.get(storage) === 1 ? values : gatherStrided(values, offset, tensor.shape, strides);
+    }
+    this.pending.length = 0;
+  }
+
+  /** Decodes a storage's raw bytes, which must hold at least its element count. */
+  fill(storage: TorchStorage, bytes: Uint8Array, byteOffset: number, where: string): void {
+    const needed = storage.numel * ITEM_SIZE[storage.type];
+    if (byteOffset + needed > bytes.length) {
+      throw new CheckpointError(
+        this.file,
+        `storage ${storage.key} (${storage.numel} × ${storage.type}) needs ${needed} bytes but ${where} has ${Math.max(0, bytes.length - byteOffset)}`,
+      );
+    }
+    storage.values = decodeElements(bytes, byteOffset, storage.numel, storage.type);
+  }
+}
+
+export interface TorchZipContents {
+  /** 'torchscript' when the archive is a TorchScript module (it has code/ or constants.pkl). */
+  format: 'torch-zip' | 'torchscript';
+  /** The unpickled data.pkl: for torch.save the saved object, for TorchScript the root module. */
+  root: unknown;
+}
+
+/** Reads a torch.save zip or a TorchScript archive. Only the records the pickle refers to are read. */
+export async function readTorchZip(path: string): Promise<TorchZipContents> {
+  return withFileSource(path, (source) => readTorchZipArchive(ZipArchive.open(source, path), path));
+}
+
+function readTorchZipArchive(zip: ZipArchive, file: string): TorchZipContents {
+  // Records live under one top-level folder whose name varies (the file's stem, 'archive', …).
+  const dataPkl = [...zip.entries.keys()]
+    .filter((name) => name === 'data.pkl' || name.endsWith('/data.pkl'))
+    .sort((a, b) => a.length - b.length)[0];
+  if (dataPkl === undefined) {
+    throw new CheckpointError(file, 'zip archive without data.pkl: not a torch.save or TorchScript file');
+  }
+  const prefix = dataPkl.slice(0, -'data.pkl'.length);
+  const byteOrder = zip.entries.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`)) : 'little';
+  if (byteOrder.trim() !== 'little') throw new CheckpointError(file, `tensors are stored ${byteOrder}-endian; only little-endian is supported`);
+  const isTorchScript = [...zip.entries.keys()].some(
+    (name) => name.startsWith(`${prefix}code/`) || name === `${prefix}constants.pkl`,
+  );
+
+  const unpickling = new TorchUnpickling(file);
+  const storages = new Map<string, TorchStorage>();
+  const { value: root } = unpickle(zip.read(dataPkl), {
+    file,
+    constructors: unpickling.constructors(),
+    persistentLoad: (pid) => {
+      const storage = unpickling.storageFromPid(pid, storages);
+      if (storage.values === undefined) {
+        const record = `${prefix}data/${storage.key}`;
+        unpickling.fill(storage, zip.read(record), 0, `record ${record}`);
+      }
+      return storage;
+    },
+  });
+  unpickling.finish();
+  return { format: isTorchScript ? 'torchscript' : 'torch-zip', root };
+}
+
+/** True if `bytes` start with the pickled magic number of the legacy torch.save format. */
+export function isTorchLegacy(bytes: Uint8Array): boolean {
+  try {
+    const { value } = unpickle(bytes.subarray(0, 64), { file: '', constructors: {} });
+    return value === LEGACY_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+export async function readTorchLegacy(path: string): Promise<unknown> {
+  return parseTorchLegacy(await readBytes(path), path);
+}
+
+/**
+ * The legacy stream: pickles of the magic number, the protocol version (1001) and system info, then the
+ * object's pickle, then the pickled list of storage keys, then for each key an int64 element count and
+ * the raw elements. A zip given here (newer `_load_from_bytes` blobs) is read as a zip.
+ */
+export function parseTorchLegacy(bytes: Uint8Array, file: string): unknown {
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+    return readTorchZipArchive(ZipArchive.open(bytesSource(bytes), file), file).root;
+  }
+  const header = (at: number) => unpickle(bytes, { file, constructors: BUILTIN_CONSTRUCTORS }, at);
+  const magic = header(0);
+  if (magic.value !== LEGACY_MAGIC) throw new CheckpointError(file, 'not a legacy torch.save file (wrong magic number)');
+  const protocol = header(magic.end);
+  if (protocol.value !== LEGACY_PROTOCOL_VERSION) {
+    throw new CheckpointError(file, `unsupported legacy torch.save protocol version ${describe(protocol.value)}`);
+  }
+  const sysInfo = header(protocol.end);
+  if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) {
+    throw new CheckpointError(file, 'written on a big-endian machine; only little-endian files are supported');
+  }
+
+  const unpickling = new TorchUnpickling(file);
+  const storages = new Map<string, TorchStorage>();
+  const object = unpickle(
+    bytes,
+    {
+      file,
+      constructors: unpickling.constructors(),
+      persistentLoad: (pid) => unpickling.storageFromPid(pid, storages),
+    },
+    sysInfo.end,
+  );
+  const keys = header(object.end);
+  if (!Array.isArray(keys.value)) throw new CheckpointError(file, 'storage key list is missing');
+  let at = keys.end;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const key of keys.value) {
+    const storage = storages.get(String(key));
+    if (storage === undefined) throw new CheckpointError(file, `storage ${describe(key)} is listed but never used`);
+    if (at + 8 > bytes.length) throw new CheckpointError(file, `file ends before the data of storage ${storage.key} (truncated)`);
+    const count = Number(view.getBigInt64(at, true));
+    if (count !== storage.numel) {
+      throw new CheckpointError(file, `storage ${storage.key} holds ${count} elements, the pickle says ${storage.numel}`);
+    }
+    unpickling.fill(storage, bytes, at + 8, 'the file');
+    at += 8 + count * ITEM_SIZE[storage.type];
+  }
+  unpickling.finish();
+  return object.value;
+}
+
+/** Unpickles a pickle that holds torch objects (tensors, `_load_from_bytes` storages) but no storage records. */
+export function unpickleTorchObjects(bytes: Uint8Array, file: string, extraConstructors: Constructors): unknown {
+  const unpickling = new TorchUnpickling(file);
+  const { value } = unpickle(bytes, { file, constructors: unpickling.constructors(extraConstructors) });
+  unpickling.finish();
+  return value;
+}
+
+function isIntList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((v) => Number.isInteger(v));
+}
+
+function describe(value: unknown): string {
+  if (value instanceof PyGlobal) return value.qualifiedName;
+  try {
+    return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
