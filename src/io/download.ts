@@ -341,7 +341,7 @@ function requestOnce(url: URL, headers: Record<string, string>, o: ResolvedOptio
     const answerTimer = setTimeout(() => {
       const seconds = o.connectTimeoutMs / 1000;
       const what = connected ? `accepted the connection but did not answer within ${seconds} s` : `could not be reached within ${seconds} s`;
-      req.destroy(new DownloadError('unreachable', `${url.host} ${what} (${url.href})`));
+      req.destroy(new DownloadError('unreachable', `${url.host} ${what} (${url.href})${proxyNote()}`));
     }, o.connectTimeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(answerTimer);
@@ -350,13 +350,19 @@ function requestOnce(url: URL, headers: Record<string, string>, o: ResolvedOptio
   });
 }
 
+// Node 20's http client ignores proxy variables; someone who relies on one needs to know why nothing connects.
+function proxyNote(): string {
+  const proxy = process.env.HTTPS_PROXY || process.env.https_proxy || process.env.HTTP_PROXY || process.env.http_proxy;
+  return proxy ? ' (ganvec does not use HTTPS_PROXY/HTTP_PROXY: fetch the file through the proxy by hand)' : '';
+}
+
 function classifyRequestError(err: NodeJS.ErrnoException, url: URL): Error {
   if (err instanceof DownloadError || err instanceof TransientError) return err;
   if (err.code && NO_ROUTE_CODES.has(err.code)) {
-    return new DownloadError('unreachable', `cannot reach ${url.host} (${err.code}: ${err.message})`, { cause: err });
+    return new DownloadError('unreachable', `cannot reach ${url.host} (${err.code}: ${err.message})${proxyNote()}`, { cause: err });
   }
-  if (err.code && /CERT|TLS|SSL|SELF_SIGNED/.test(err.code)) {
-    return new DownloadError('unreachable', `TLS problem talking to ${url.host}: ${err.message}`, { cause: err });
+  if (err.code && /CERT|TLS|SSL|SELF_SIGNED|VERIFY|EPROTO/.test(err.code)) {
+    return new DownloadError('unreachable', `TLS problem talking to ${url.host}: ${err.message}${proxyNote()}`, { cause: err });
   }
   return new TransientError(`the request to ${url.host} failed (${err.code ?? err.message})`);
 }
