@@ -84,11 +84,10 @@ export function greater(a: Value, b: Operand): Value {
 }
 
 export function where(cond: Value, a: Operand, b: Operand): Value {
-  const like = typeof a === 'number' ? (b as Value) : a;
-  const x = lift(a, like);
-  const y = lift(b, like);
+  const x = lift(a, cond);
+  const y = lift(b, cond);
   const shape = broadcastShapes(cond.shape, broadcastShapes(x.shape, y.shape, 'Where'), 'Where');
-  return single('Where', [cond, x, y], {}, shape);
+  return single('Where', [cond, x, y], {}, shape, x.dtype);
 }
 
 export function cast(x: Value, to: DType): Value {
@@ -141,7 +140,7 @@ export function reshape(x: Value, shape: readonly number[]): Value {
 }
 
 export function transpose(x: Value, perm: readonly number[]): Value {
-  if (perm.length !== x.shape.length || [...perm].sort().some((p, i) => p !== i)) {
+  if (perm.length !== x.shape.length || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) {
     throw new Error(`Transpose: bad permutation [${perm}] for rank ${x.shape.length}`);
   }
   return single('Transpose', [x], { perm: [...perm] }, perm.map((p) => x.shape[p]!), x.dtype);
@@ -214,7 +213,7 @@ export function pad(x: Value, pads: readonly number[]): Value {
   if (pads.length !== 2 * r || pads.some((p) => p < 0)) throw new Error(`Pad: need ${2 * r} non-negative pads`);
   if (pads.every((p) => p === 0)) return x;
   const shape = x.shape.map((d, i) => d + pads[i]! + pads[i + r]!);
-  return single('Pad', [x, x.graph.ints(pads)], { mode: 'constant' }, shape);
+  return single('Pad', [x, x.graph.ints(pads)], { mode: 'constant' }, shape, x.dtype);
 }
 
 /** [N, C·b², H, W] → [N, C, H·b, W·b], DCR order: input channel (i·b + j)·C + c lands at (h·b+i, w·b+j). */
