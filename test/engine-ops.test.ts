@@ -27,7 +27,7 @@ interface HostInput {
 const f32 = (data: Float32Array, shape: number[]): { data: Float32Array; shape: number[] } => ({ data, shape });
 const A = (t: HostInput): ref.Arr => ref.arr(t.data instanceof BigInt64Array ? Array.from(t.data, Number) : t.data, t.shape);
 
-function dtypeOf(t: HostInput): DType {
+function dtypeOf(t: { data: TensorData }): DType {
   if (t.data instanceof BigInt64Array) return 'int64';
   if (t.data instanceof Uint8Array) return 'bool';
   return 'float32';
@@ -46,19 +46,20 @@ async function forward(
   for (const [name, t] of Object.entries(inputs)) v[name] = g.input(name, t.shape, dtypeOf(t));
   const built = build(v, g);
   const outs = 'graph' in built ? { y: built as Value } : (built as Record<string, Value>);
-  const declared: Record<string, readonly number[]> = {};
+  const declared: Record<string, Value> = {};
   for (const [name, y] of Object.entries(outs)) {
     g.output(`out_${name}`, y);
-    declared[name] = y.shape;
+    declared[name] = y;
   }
   const session = await Session.fromGraph(g, { threads: 1 });
   try {
     const raw = (await session.run(inputs as Feeds)) as Record<string, Tensor<TensorData>>;
     const result: Record<string, Tensor<TensorData>> = {};
-    // The builder's inferred shape must be the shape ONNX Runtime actually produces.
-    for (const [name, shape] of Object.entries(declared)) {
+    // The builder's inferred shape and dtype must be what ONNX Runtime actually produces.
+    for (const [name, y] of Object.entries(declared)) {
       result[name] = raw[`out_${name}`]!;
-      assert.deepEqual(result[name].shape, [...shape], `output ${name}: inferred shape differs from ONNX Runtime's`);
+      assert.deepEqual(result[name].shape, [...y.shape], `output ${name}: inferred shape differs from ONNX Runtime's`);
+      assert.equal(dtypeOf(result[name]), y.dtype, `output ${name}: inferred dtype differs from ONNX Runtime's`);
     }
     return result;
   } finally {
@@ -190,6 +191,8 @@ describe('comparison, selection, casts', () => {
     assertClose(out.nb!, ref.where(A(cond), ref.scalar(0.5), A(b)), 'where(c, 0.5, b)');
     assertClose(out.an!, ref.where(A(cond), A(a), ref.scalar(-1)), 'where(c, a, -1)');
     assertClose(out.gt!, ref.leakyRelu(A(a), 0.1), 'where(a > 0, a, 0.1a)');
+    const masks = await forward({ cond }, (v) => ops.where(v.cond!, 1, 0));
+    assertClose(masks.y!, A(cond), 'where(c, 1, 0)');
   });
 
   it('cast: float → int64 truncates toward zero, float → bool, int64/bool → float', async () => {
@@ -281,6 +284,11 @@ describe('layout ops', () => {
     await check1({ x }, (v) => ops.transpose(v.x!, [2, 0, 1]), ref.transpose(A(x), [2, 0, 1]), 'transpose [2, 0, 1]');
     const y = f32(rng.randn([2, 3, 4, 5]), [2, 3, 4, 5]);
     await check1({ y }, (v) => ops.transpose(v.y!, [0, 2, 3, 1]), ref.transpose(A(y), [0, 2, 3, 1]), 'NCHW → NHWC');
+    // Rank 11: permutations are validated numerically, not in string order.
+    const s11 = [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3];
+    const p11 = [10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0];
+    const z = f32(rng.randn(s11), s11);
+    await check1({ z }, (v) => ops.transpose(v.z!, p11), ref.transpose(A(z), p11), 'rank 11');
   });
 
   it('expand: one-sided and bidirectional broadcast', async () => {
@@ -326,6 +334,8 @@ describe('layout ops', () => {
     await check1({ x }, (v) => ops.pad(v.x!, pads), ref.pad(A(x), pads), 'pad 4-D');
     const y = f32(rng.randn([3]), [3]);
     await check1({ y }, (v) => ops.pad(v.y!, [2, 0]), ref.pad(A(y), [2, 0]), 'pad 1-D');
+    const i: HostInput = { data: BigInt64Array.of(3n, -4n), shape: [2] };
+    await check1({ i }, (v) => ops.pad(v.i!, [1, 2]), ref.arr([0, 3, -4, 0, 0], [5]), 'pad int64');
     const g = new Graph();
     const v = g.input('x', [2, 3]);
     assert.equal(ops.pad(v, [0, 0, 0, 0]), v);
