@@ -27,7 +27,7 @@ function ganvecModels(args: string[], env: Record<string, string> = {}): Promise
   });
 }
 
-describe('ganvec models with the bundled registry', () => {
+describe('ganvec models with the bundled registry', { concurrency: true }, () => {
   let home: string;
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'ganvec-cli-'));
@@ -116,8 +116,6 @@ describe('ganvec models against a local server', () => {
     const again = await ganvecModels(['download', 'tiny'], env);
     assert.equal(again.stdout, `tiny-ffhq: already downloaded and verified: ${path}\n`);
     assert.equal(again.stderr, '', 'no licence or progress noise when nothing is downloaded');
-
-    assert.equal((await ganvecModels(['path', 'tiny'], env)).code, 0);
 
     const verified = await ganvecModels(['verify'], env);
     assert.equal(verified.code, 0);

@@ -2,7 +2,7 @@
 // and a lock so that concurrent processes never interleave writes to the same partial file.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
@@ -218,7 +218,7 @@ async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): 
 /** One request (with its redirects) that appends to `part` from `offset`. */
 async function fetchOnce(url: string, part: string, offset: number, o: ResolvedOptions): Promise<void> {
   if (o.bytes !== null && offset > o.bytes) {
-    await truncate(part, 0);
+    await rm(part, { force: true });
     offset = 0;
   }
   if (o.bytes !== null && offset === o.bytes) return;
@@ -230,7 +230,7 @@ async function fetchOnce(url: string, part: string, offset: number, o: ResolvedO
     const range = parseContentRange(res.headers['content-range']);
     if (!range || range.start !== offset) {
       res.resume();
-      await truncate(part, 0);
+      await rm(part, { force: true });
       throw new TransientError(`${finalUrl} answered with a different byte range than asked; starting over`);
     }
     start = offset;
@@ -241,7 +241,7 @@ async function fetchOnce(url: string, part: string, offset: number, o: ResolvedO
   } else if (res.statusCode === 416) {
     res.resume();
     if (parseContentRange(res.headers['content-range'])?.total === offset) return;
-    await truncate(part, 0);
+    await rm(part, { force: true });
     throw new TransientError(`${finalUrl} refused to resume at byte ${offset}; starting over`);
   } else {
     res.resume();
