@@ -76,7 +76,6 @@ export async function detectCheckpointFormat(path: string): Promise<CheckpointFo
 
 function formatFromHead(head: Uint8Array, size: number, file: string): CheckpointFormat {
   const startsWith = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
-  if (size === 0) throw new CheckpointError(file, 'the file is empty');
   if (startsWith(0x50, 0x4b, 0x03, 0x04)) return 'torch-zip';
   // Pickle protocol 2+ starts with PROTO; torch.save's legacy format is a pickled magic number first.
   if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return isTorchLegacy(head) ? 'torch-legacy' : 'nvidia-pkl';
@@ -92,6 +91,7 @@ function looksLikeSafetensors(head: Uint8Array, size: number): boolean {
 
 /** Says what a file that is not a checkpoint looks like, so the user knows what went wrong. */
 function describeForeign(head: Uint8Array): string {
+  if (head.length === 0) return 'the file is empty (an interrupted download?)';
   const text = new TextDecoder('latin1').decode(head).replace(/^\uFEFF|^ï»¿/, '').trimStart().toLowerCase();
   if (text.startsWith('<!doctype html') || text.startsWith('<html')) {
     return 'it is an HTML page (a web page was saved instead of the file: check the download link, it may need a login or a "confirm download" step)';

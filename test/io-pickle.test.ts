@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CheckpointError } from '../src/io/errors.js';
+import { NUMPY_CONSTRUCTORS } from '../src/io/pickle-numpy.js';
+import { BUILTIN_CONSTRUCTORS, PyGlobal, PyObject, toPlainData, unpickle } from '../src/io/pickle.js';
+import { LoadedTensor } from '../src/io/storage.js';
+import { PickleBuilder } from './fixtures/io/build-pickle.js';
+
+const FIXTURES = new URL('./fixtures/io/', import.meta.url);
+
+function load(name: string, constructors = BUILTIN_CONSTRUCTORS): unknown {
+  return unpickle(readFileSync(new URL(name, FIXTURES)), { file: name, constructors }).value;
+}
+
+test('the same data pickled with protocols 0 to 5 reads back identically', () => {
+  const bytes = (values: number[]) => Uint8Array.from(values);
+  const expected = new Map<unknown, unknown>([
+    ['none', null],
+    ['true', true],
+    ['false', false],
+    ['small', 7],
+    ['negative', -300],
+    ['int32', 2 ** 31 - 1],
+    ['big', 2n ** 62n],
+    ['huge', -(2n ** 100n)],
+    ['float', 0.1],
+    ['text', 'héllo ✓'],
+    ['bytes', bytes([0, 1, 255])],
+    ['bytearray', bytes([97, 98])],
+    ['tuple', [1, 'two', 3]],
+    ['list', [[], [], new Map()]],
+    ['set', new Set([3])],
+    ['frozenset', new Set(['x'])],
+    ['ordered', new Map([['b', 1], ['a', 2]])],
+    ['int_keys', new Map([[1, 'one'], [2, 'two']])],
+    ['shared', [[1, 2], [1, 2]]],
+  ]);
+  for (let protocol = 0; protocol <= 5; protocol++) {
+    const value = load(`plain-p${protocol}.pkl`) as Map<unknown, unknown>;
+    assert.deepEqual([...value.keys()], [...expected.keys()], `protocol ${protocol} keys`);
+    for (const [key, want] of expected) {
+      const got = value.get(key);
+      if (want instanceof Uint8Array) assert.deepEqual([...(got as Uint8Array)], [...want], `protocol ${protocol} ${String(key)}`);
+      else assert.deepEqual(got, want, `protocol ${protocol} ${String(key)}`);
+    }
+    // The memo makes both entries the very same list, as in Python.
+    const shared = value.get('shared') as unknown[];
+    assert.equal(shared[0], shared[1]);
+  }
+});
+
+test('NumPy scalars and arrays (C and Fortran order) are rebuilt as data', () => {
+  for (const protocol of [2, 4]) {
+    const value = load(`numpy-p${protocol}.pkl`, { ...BUILTIN_CONSTRUCTORS, ...NUMPY_CONSTRUCTORS }) as Map<string, unknown>;
+    assert.equal(value.get('f8'), 0.1);
+    assert.equal(value.get('f4'), 1.5);
+    assert.equal(value.get('i8'), -(2 ** 40));
+    assert.equal(value.get('u1'), 200);
+    assert.equal(value.get('b1'), true);
+    const array = value.get('array') as LoadedTensor;
+    assert.ok(array instanceof LoadedTensor);
+    assert.deepEqual(array.shape, [2, 3]);
+    assert.deepEqual([...array.data], [0, 1, 2, 3, 4, 5]);
+    const fortran = value.get('fortran') as LoadedTensor;
+    assert.deepEqual(fortran.shape, [2, 3]);
+    assert.deepEqual([...fortran.data], [0n, 1n, 2n, 3n, 4n, 5n]);
+  }
+});
+
+test('calling an unknown global such as os.system is refused, naming the global and the file', () => {
+  const evil = new PickleBuilder().proto().global('os', 'system').str('echo owned').raw(0x85 /* TUPLE1 */).reduce().stop();
+  assert.throws(
+    () => unpickle(evil.bytes(), { file: 'evil.pkl', constructors: BUILTIN_CONSTRUCTORS }),
+    (err: unknown) =>
+      err instanceof CheckpointError && err.file === 'evil.pkl' && /^evil\.pkl: /.test(err.message) && err.message.includes('os.system'),
+  );
+});
+
+test('a merely referenced unknown global stays an inert placeholder', () => {
+  const reference = new PickleBuilder().proto().global('os', 'system').stop();
+  const value = unpickle(reference.bytes(), { file: 'ref.pkl', constructors: BUILTIN_CONSTRUCTORS }).value;
+  assert.ok(value instanceof PyGlobal);
+  assert.equal(value.qualifiedName, 'os.system');
+});
+
+test('NEWOBJ of an unknown class makes an inert instance that keeps its BUILD state and dict items', () => {
+  const pickle = new PickleBuilder().proto().global('dnnlib.util', 'EasyDict').emptyTuple().newobj();
+  pickle.mark().str('z_dim').int(64).setItems();
+  pickle.global('__torch__.model', 'Net').emptyTuple().newobj().emptyDict().mark().str('training').bool(false).setItems().build();
+  pickle.raw(0x86 /* TUPLE2 */).stop();
+  const [easy, net] = unpickle(pickle.bytes(), { file: 'obj.pkl', constructors: BUILTIN_CONSTRUCTORS }).value as [PyObject, PyObject];
+  assert.equal(easy.className, 'dnnlib.util.EasyDict');
+  assert.deepEqual(toPlainData(easy), { z_dim: 64 });
+  assert.equal(net.className, '__torch__.model.Net');
+  assert.deepEqual(net.state, new Map([['training', false]]));
+});
+
+test('a truncated pickle is an error that names the file', () => {
+  const whole = readFileSync(new URL('plain-p4.pkl', FIXTURES));
+  assert.throws(
+    () => unpickle(whole.subarray(0, whole.length - 20), { file: 'cut.pkl', constructors: BUILTIN_CONSTRUCTORS }),
+    /^CheckpointError: cut\.pkl: pickle: .*truncated/,
+  );
+});
+
+test('unknown opcodes, out-of-band buffers and persistent ids without a loader are errors', () => {
+  const run = (bytes: number[]) => () => unpickle(Uint8Array.from(bytes), { file: 'x.pkl', constructors: BUILTIN_CONSTRUCTORS });
+  assert.throws(run([0x80, 2, 0xff]), /x\.pkl: pickle: unknown opcode 0xff/);
+  assert.throws(run([0x80, 5, 0x97, 0x2e]), /out-of-band buffers/);
+  assert.throws(run([0x80, 2, 0x4e, 0x51, 0x2e]), /persistent id/);
+});
