@@ -4,12 +4,13 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerModels } from './models.js';
+import { registerTokenize } from './tokenize.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
   .version(VERSION);
 
-const commands: Array<(p: Command) => void> = [registerModels];
+const commands: Array<(p: Command) => void> = [registerModels, registerTokenize];
 for (const register of commands) register(program);
 
 await runCli(program, process.argv);
