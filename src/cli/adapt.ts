@@ -1,0 +1,239 @@
+// `ganvec adapt`: train a domain vector for a generator from a text prompt, guided by CLIP.
+import type { Command } from 'commander';
+import { basename, dirname, join, resolve } from 'node:path';
+import { access, constants, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { loadDomainVector, writeDomainFile } from '../io/domain-file.js';
+import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
+import { loadClip, type Clip } from '../models/clip/clip.js';
+import { loadGenerator } from '../models/stylegan2/load.js';
+import type { Generator } from '../models/stylegan2/generator.js';
+import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
+import type { AdamState } from '../train/adam.js';
+import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
+import { PreviewWriter } from '../train/preview.js';
+import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
+import { textDirection } from '../train/text-direction.js';
+import { UsageError } from './run.js';
+
+interface AdaptFlags {
+  from: string;
+  clip: string;
+  clipWeights?: string;
+  to?: string;
+  source: string;
+  iters: string;
+  batch: string;
+  lr: string;
+  loss: string;
+  mixing: string;
+  seed: string;
+  out?: string;
+  preview?: string;
+  previewEvery: string;
+  saveEvery: string;
+  threads?: string;
+  json?: boolean;
+  resume?: boolean;
+}
+
+const DEFAULT_CLIPS = 'ViT-B/32,ViT-B/16';
+
+function number(flag: string, text: string, check: (x: number) => boolean, rule: string): number {
+  const x = Number(text);
+  if (text.trim() === '' || !Number.isFinite(x) || !check(x)) throw new UsageError(`${flag} must be ${rule}, got "${text}"`);
+  return x;
+}
+
+const isInt = (x: number) => Number.isInteger(x);
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'domain';
+}
+
+function parseSettings(flags: AdaptFlags): AdaptSettings {
+  let losses;
+  try {
+    losses = parseLossWeights(flags.loss, { direction: 0, indomain: 0, offsets_l2: 0 });
+  } catch (err) {
+    throw new UsageError(`--loss: ${(err as Error).message}`);
+  }
+  const batch = number('--batch', flags.batch, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
+  if (losses.indomain > 0 && batch < 2) throw new UsageError('--batch must be at least 2 for the indomain loss');
+  return {
+    iterations: number('--iters', flags.iters, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1'),
+    batch,
+    lr: number('--lr', flags.lr, (x) => x > 0, 'a number > 0'),
+    betas: DEFAULT_SETTINGS.betas,
+    mixing: number('--mixing', flags.mixing, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]'),
+    seed: number('--seed', flags.seed, (x) => isInt(x) && x >= 0 && x <= 0xffffffff, 'a whole number in [0, 2^32)'),
+    losses,
+  };
+}
+
+/** Fails before any training if the output cannot be written, rather than after an hour of it. */
+async function checkWritable(out: string): Promise<void> {
+  const dir = dirname(out);
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`cannot write the domain file to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** The settings a resumed run must share with the run it continues. */
+function runIdentity(settings: AdaptSettings, target: string, source: string, clips: readonly Clip[], weights: number[], G: Generator): Record<string, string> {
+  return {
+    target, source,
+    seed: String(settings.seed), batch: String(settings.batch), lr: String(settings.lr), mixing: String(settings.mixing),
+    losses: JSON.stringify(settings.losses),
+    clip_models: clips.map((c) => c.name).join(','), clip_weights: weights.join(','),
+    base_fingerprint: G.source.fingerprint,
+  };
+}
+
+export function registerAdapt(program: Command): void {
+  program
+    .command('adapt')
+    .description('Train a domain vector that moves a generator toward a text prompt (CLIP-guided, StyleGAN-NADA direction loss).')
+    .requiredOption('--from <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file (.pt, .pkl, .safetensors)')
+    .option('--to <text>', 'the target domain, e.g. "pixar" or "a sketch"')
+    .option('--source <text>', 'what the generator makes now', 'photo')
+    .option('--clip <models>', 'CLIP models, comma-separated names or files', DEFAULT_CLIPS)
+    .option('--clip-weights <weights>', 'weight of each CLIP model\'s losses, comma-separated (default 1 each)')
+    .option('--iters <n>', 'training steps', String(DEFAULT_SETTINGS.iterations))
+    .option('--batch <n>', 'latents per step', String(DEFAULT_SETTINGS.batch))
+    .option('--lr <x>', 'Adam learning rate', String(DEFAULT_SETTINGS.lr))
+    .option('--loss <spec>', `loss weights, ${LOSS_NAMES.map((n) => `${n}=w`).join(',')}`, 'direction=1')
+    .option('--mixing <p>', 'style-mixing probability', String(DEFAULT_SETTINGS.mixing))
+    .option('--seed <n>', 'seed of the training latents and noise', String(DEFAULT_SETTINGS.seed))
+    .option('--out <file>', 'domain file to write (default: <target>.dv.safetensors)')
+    .option('--preview <dir>', 'write preview grids here (top row original, bottom row adapted)')
+    .option('--preview-every <n>', 'steps between previews', '50')
+    .option('--save-every <n>', 'steps between saves of the domain file and optimiser state', '25')
+    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
+    .option('--json', 'one JSON object per step on stdout instead of a progress bar')
+    .option('--resume', 'continue the run saved in --out (its optimiser state is beside it)')
+    .addHelpText('after', `
+The domain vector is a few thousand floats injected through the generator's modulation layers; only it
+is trained. Ctrl-C stops after the current step and saves the latest vector; --resume continues exactly.
+
+Examples:
+  ganvec adapt --from ffhq --to "pixar" --out pixar.dv.safetensors
+  ganvec adapt --from ./stylegan2-ffhq-config-f.pt --clip ViT-B/32 --to "sketch" --iters 200 --preview previews/
+  ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --grid pixar.png`)
+    .action(async (flags: AdaptFlags) => runAdapt(flags));
+}
+
+async function runAdapt(flags: AdaptFlags): Promise<void> {
+  const target = (flags.to ?? '').trim();
+  if (!target) throw new UsageError('--to needs a non-empty target text, e.g. --to "pixar"');
+  const source = flags.source.trim();
+  if (!source) throw new UsageError('--source must not be empty');
+  const settings = parseSettings(flags);
+  const previewEvery = number('--preview-every', flags.previewEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
+  const saveEvery = number('--save-every', flags.saveEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
+  const threads = flags.threads === undefined ? undefined : number('--threads', flags.threads, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
+  const out = resolve(flags.out ?? `${slug(target)}.dv.safetensors`);
+  await checkWritable(out);
+  if (flags.resume && !existsSync(out)) throw new UsageError(`--resume: ${out} does not exist`);
+  if (!flags.resume && existsSync(out) && !flags.out) {
+    throw new UsageError(`${out} exists: pass --resume to continue it or --out to write elsewhere`);
+  }
+
+  const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
+  const G = await loadGenerator(flags.from, { threads });
+  const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
+  if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
+  const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
+    ?? clipNames.map(() => 1);
+  if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
+  const clips: Clip[] = [];
+  for (const name of clipNames) clips.push(await loadClip(name, { threads }));
+
+  progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}`);
+  const directions = await Promise.all(clips.map((c) => textDirection(c, target, source)));
+  const identity = runIdentity(settings, target, source, clips, clipWeights, G);
+
+  let start: { vector: Float32Array; optimizer: AdamState } | undefined;
+  if (flags.resume) {
+    const vector = await loadDomainVector(out, G);
+    const { state, run } = await readOptimizerState(out);
+    const changed = Object.keys(identity).filter((k) => run[k] !== identity[k]);
+    if (changed.length > 0) {
+      throw new UsageError(`--resume: ${out} was trained with different ${changed.join(', ')} (${changed.map((k) => `${k}=${run[k]}`).join('; ')})`);
+    }
+    start = { vector, optimizer: state };
+    progress.message(`resuming at step ${state.step} of ${settings.iterations}`);
+  }
+
+  const save = async (vector: Float32Array, optimizer: AdamState) => {
+    await writeDomainFile(out, {
+      vector,
+      layers: G.domainLayers,
+      metadata: {
+        base_model: basename(G.source.path),
+        base_fingerprint: G.source.fingerprint,
+        prompt: target,
+        source_text: source,
+        losses: JSON.stringify(settings.losses),
+        iterations: String(optimizer.step),
+        clip_models: clips.map((c) => c.name).join(','),
+        clip_weights: clipWeights.join(','),
+        seed: String(settings.seed),
+        lr: String(settings.lr),
+        batch: String(settings.batch),
+        mixing: String(settings.mixing),
+      },
+    });
+    await writeOptimizerState(out, optimizer, identity);
+  };
+
+  const preview = flags.preview ? new PreviewWriter(G) : undefined;
+  if (flags.preview) await mkdir(flags.preview, { recursive: true });
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    progress.message('stopping after this step (Ctrl-C again to quit without saving)');
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let result: AdaptResult;
+  try {
+    result = await adaptDomain(G, {
+      settings,
+      clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
+      start,
+      signal: abort.signal,
+      session: { threads },
+      onStep: async (r: StepReport) => {
+        progress.step(r);
+        if (r.step % saveEvery === 0) await save(r.vector, r.optimizer);
+        if (preview && (r.step % previewEvery === 0 || r.step === r.iterations)) {
+          await preview.write(join(flags.preview!, `step${String(r.step).padStart(5, '0')}.png`), r.vector);
+        }
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.end();
+  }
+  await save(result.vector, result.optimizer);
+  const losses = result.losses;
+  const tail = losses.slice(-10);
+  const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
+  if (result.stopped === 'non-finite') {
+    throw new UsageError(`${result.message}. Saved that vector to ${out}. Try a lower --lr.`);
+  }
+  if (result.stopped === 'interrupted') {
+    progress.message(`interrupted at step ${result.optimizer.step}; saved ${out}. Continue with the same command and --resume.`);
+    process.exitCode = 130;
+    return;
+  }
+  progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
+  await Promise.all([G.release(), ...clips.map((c) => c.release())]);
+}

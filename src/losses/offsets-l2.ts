@@ -1,0 +1,14 @@
+/** Keeps the domain vector small: Σ over layers of mean(d_layer²). */
+import type { Value } from '../engine/graph.js';
+import { add, reduceMean, slice, square } from '../engine/ops.js';
+
+export function offsetsL2Loss(domain: Value, layerDims: readonly number[]): Value {
+  let total: Value | undefined;
+  let at = 0;
+  for (const dim of layerDims) {
+    const term = reduceMean(square(slice(domain, 0, at, at + dim)), [0]);
+    total = total ? add(total, term) : term;
+    at += dim;
+  }
+  return total!;
+}

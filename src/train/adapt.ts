@@ -1,0 +1,119 @@
+/**
+ * The adaptation loop: sample latents, run the step graph (losses and d(loss)/d(domain) in ONNX Runtime),
+ * update the domain vector with Adam on the host. It stops at the last iteration, when `signal` aborts
+ * (after the step under way), or at a non-finite loss or gradient — always returning the last finite
+ * vector with its optimiser state, so no work is lost.
+ */
+import { Session, type SessionOptions } from '../engine/session.js';
+import type { LossWeights } from '../losses/weights.js';
+import type { ClipWeights } from '../models/clip/architecture.js';
+import type { Generator } from '../models/stylegan2/generator.js';
+import { noiseInputs } from '../models/stylegan2/latents.js';
+import { adamInit, adamStep, type AdamState } from './adam.js';
+import { sampleStepLatents } from './latent-sampler.js';
+import { buildStepGraph } from './step-graph.js';
+
+export interface AdaptSettings {
+  iterations: number;
+  batch: number;
+  lr: number;
+  betas: [number, number];
+  /** Style-mixing probability. */
+  mixing: number;
+  seed: number;
+  losses: LossWeights;
+}
+
+export const DEFAULT_SETTINGS: AdaptSettings = {
+  iterations: 300,
+  batch: 4,
+  lr: 0.1,
+  betas: [0.9, 0.999],
+  mixing: 0.9,
+  seed: 0,
+  losses: { direction: 1, indomain: 0, offsets_l2: 0 },
+};
+
+export interface AdaptClip {
+  weights: ClipWeights;
+  /** Weight of this model's losses in the sum. */
+  weight: number;
+  /** Unit target direction in this model's embedding space. */
+  direction: Float32Array;
+}
+
+export interface StepReport {
+  /** 1-based number of the step just taken. */
+  step: number;
+  iterations: number;
+  loss: number;
+  terms: Record<string, number>;
+  vector: Float32Array;
+  optimizer: AdamState;
+  seconds: number;
+}
+
+export type StopReason = 'done' | 'interrupted' | 'non-finite';
+
+export interface AdaptResult {
+  vector: Float32Array;
+  optimizer: AdamState;
+  stopped: StopReason;
+  /** Loss at each step taken in this run. */
+  losses: number[];
+  message?: string;
+}
+
+export interface AdaptRun {
+  settings: AdaptSettings;
+  clips: readonly AdaptClip[];
+  /** Resume from here (vector and optimiser state); otherwise d = 0. */
+  start?: { vector: Float32Array; optimizer: AdamState };
+  signal?: AbortSignal;
+  onStep?: (report: StepReport) => void | Promise<void>;
+  session?: SessionOptions;
+}
+
+export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptResult> {
+  const { settings, clips } = run;
+  const graph = buildStepGraph({ arch: G.arch, clips, batch: settings.batch, losses: settings.losses });
+  const session = await Session.fromGraph(graph, run.session);
+  const vector = new Float32Array(run.start?.vector ?? new Float32Array(G.domainSize));
+  const optimizer = run.start?.optimizer ?? adamInit(G.domainSize);
+  const losses: number[] = [];
+  const directions = Object.fromEntries(clips.map((c, k) => [`direction_${k}`, { data: c.direction, shape: [c.direction.length] }]));
+  try {
+    while (optimizer.step < settings.iterations) {
+      if (run.signal?.aborted) return { vector, optimizer, stopped: 'interrupted', losses };
+      const t0 = performance.now();
+      const latents = await sampleStepLatents(G, settings.batch, settings.seed, optimizer.step, settings.mixing);
+      const noises = noiseInputs(G.arch.convs, settings.batch, latents.noise, latents.noiseSeed);
+      const feeds = {
+        ws: latents.ws,
+        domain: { data: vector, shape: [vector.length] },
+        ...Object.fromEntries(noises.map((t, i) => [`noise_${i}`, t])),
+        ...(settings.losses.direction > 0 ? directions : {}),
+      };
+      const out = await session.run(feeds);
+      const loss = out.loss!.data[0]!;
+      const gradient = out.grad_domain!.data;
+      if (!Number.isFinite(loss) || !gradient.every(Number.isFinite)) {
+        return {
+          vector, optimizer, stopped: 'non-finite', losses,
+          message: `the loss became ${Number.isFinite(loss) ? 'finite but its gradient is not' : loss} at step ${optimizer.step + 1}; kept the vector from step ${optimizer.step}`,
+        };
+      }
+      adamStep(vector, gradient, optimizer, settings);
+      losses.push(loss);
+      const terms: Record<string, number> = {};
+      for (const name of Object.keys(settings.losses)) if (out[name]) terms[name] = out[name]!.data[0]!;
+      await run.onStep?.({
+        step: optimizer.step, iterations: settings.iterations, loss, terms, vector, optimizer,
+        seconds: (performance.now() - t0) / 1000,
+      });
+    }
+    return { vector, optimizer, stopped: 'done', losses };
+  } finally {
+    await session.release();
+  }
+}

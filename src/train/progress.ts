@@ -1,0 +1,83 @@
+/**
+ * Progress of a training run: a one-line bar (step, loss, steps/s, ETA) redrawn on a TTY, or one JSON
+ * object per step on stdout for scripts and notebooks (`--json`).
+ */
+import type { StepReport } from './adapt.js';
+
+export interface ProgressSink {
+  step(report: StepReport): void;
+  message(text: string): void;
+  end(): void;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** Steps per second over the recent steps, so a slow first step (graph build) does not skew the ETA. */
+function rate(times: number[]): number {
+  const recent = times.slice(-10);
+  return recent.length / recent.reduce((a, b) => a + b, 0);
+}
+
+export function jsonProgress(out: NodeJS.WritableStream = process.stdout): ProgressSink {
+  const times: number[] = [];
+  return {
+    step(r) {
+      times.push(r.seconds);
+      const stepsPerSecond = rate(times);
+      out.write(`${JSON.stringify({
+        event: 'step', step: r.step, iterations: r.iterations, loss: r.loss, terms: r.terms,
+        steps_per_second: stepsPerSecond, eta_seconds: (r.iterations - r.step) / stepsPerSecond,
+      })}\n`);
+    },
+    message(text) {
+      out.write(`${JSON.stringify({ event: 'message', message: text })}\n`);
+    },
+    end() {},
+  };
+}
+
+export function barProgress(out: NodeJS.WriteStream = process.stderr): ProgressSink {
+  const times: number[] = [];
+  const width = 24;
+  let drawn = false;
+  return {
+    step(r) {
+      times.push(r.seconds);
+      const stepsPerSecond = rate(times);
+      const filled = Math.round((width * r.step) / r.iterations);
+      const line = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${r.step}/${r.iterations}  loss ${r.loss.toFixed(4)}  ` +
+        `${stepsPerSecond >= 1 ? `${stepsPerSecond.toFixed(2)} steps/s` : `${(1 / stepsPerSecond).toFixed(1)} s/step`}  ` +
+        `ETA ${duration((r.iterations - r.step) / stepsPerSecond)}`;
+      out.write(`\r${line}\x1b[K`);
+      drawn = true;
+    },
+    message(text) {
+      if (drawn) out.write('\n');
+      drawn = false;
+      out.write(`${text}\n`);
+    },
+    end() {
+      if (drawn) out.write('\n');
+      drawn = false;
+    },
+  };
+}
+
+/** Plain lines every `every` steps, for logs that are not terminals. */
+export function lineProgress(out: NodeJS.WritableStream = process.stderr, every = 10): ProgressSink {
+  return {
+    step(r) {
+      if (r.step % every === 0 || r.step === r.iterations) out.write(`step ${r.step}/${r.iterations}  loss ${r.loss.toFixed(4)}\n`);
+    },
+    message(text) {
+      out.write(`${text}\n`);
+    },
+    end() {},
+  };
+}
