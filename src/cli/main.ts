@@ -5,12 +5,14 @@ import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerModels } from './models.js';
 import { registerTokenize } from './tokenize.js';
+import { registerEmbed } from './embed.js';
+import { registerAdapt } from './adapt.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
   .version(VERSION);
 
-const commands: Array<(p: Command) => void> = [registerModels, registerTokenize];
+const commands: Array<(p: Command) => void> = [registerModels, registerTokenize, registerEmbed, registerAdapt];
 for (const register of commands) register(program);
 
 await runCli(program, process.argv);

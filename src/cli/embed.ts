@@ -1,0 +1,101 @@
+// `ganvec embed`: CLIP features of texts, image files or a .npy array, written as .npy for other tools.
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { shapeString, type Tensor } from '../engine/tensor.js';
+import { readNpy, writeNpy } from '../io/npy.js';
+import { loadClip, type Clip } from '../models/clip/clip.js';
+import { loadPhotos } from '../models/clip/preprocess.js';
+import { TextTooLongError } from '../models/clip/tokenizer.js';
+import { UsageError } from './run.js';
+
+interface EmbedFlags {
+  clip: string;
+  text?: string[];
+  image?: string[];
+  npyImage?: string;
+  raw?: boolean;
+  normalize?: boolean;
+  truncate?: boolean;
+  batch: string;
+  out: string;
+}
+
+export function registerEmbed(program: Command): void {
+  program
+    .command('embed')
+    .description('Compute CLIP features of texts, image files or an image array, and save them as a .npy [N, embed] array.')
+    .requiredOption('--clip <model>', 'CLIP model: a registered name (e.g. ViT-B/32) or a checkpoint file (.pt, .safetensors, .bin)')
+    .option('--text <texts...>', 'texts to encode (quote each one)')
+    .option('--image <files...>', 'image files to encode (resized so the short side fits, centre-cropped)')
+    .option('--npy-image <file>', 'a float32 .npy [N, 3, H, W] of generator images in [-1, 1]')
+    .option('--raw', 'with --npy-image: the array is already CLIP input [N, 3, R, R] (normalised); feed it as it is')
+    .option('--normalize', 'L2-normalise each feature row')
+    .option('--truncate', 'cut texts that are too long for the context instead of failing')
+    .option('--batch <n>', 'inputs per ONNX Runtime run', '8')
+    .requiredOption('--out <file>', 'where to write the features (.npy)')
+    .addHelpText(
+      'after',
+      `
+Exactly one of --text, --image or --npy-image. Features are not normalised unless --normalize is given.
+
+Examples:
+  $ ganvec embed --clip ViT-B/32 --text "a photo of a face" "a pixar character" --out text.npy
+  $ ganvec embed --clip ViT-B/32 --image a.jpg b.png --normalize --out photos.npy
+  $ ganvec embed --clip clip.pt --npy-image generated.npy --out gen.npy`,
+    )
+    .action(async (flags: EmbedFlags) => {
+      const sources = [flags.text, flags.image, flags.npyImage].filter((s) => s !== undefined).length;
+      if (sources !== 1) throw new UsageError('give exactly one of --text, --image or --npy-image');
+      if (flags.raw && flags.npyImage === undefined) throw new UsageError('--raw only applies to --npy-image');
+      const batch = /^\d+$/.test(flags.batch) ? Number(flags.batch) : NaN;
+      if (!(batch >= 1)) throw new UsageError(`--batch must be a positive whole number, not "${flags.batch}"`);
+      for (const file of [...(flags.image ?? []), ...(flags.npyImage ? [flags.npyImage] : [])]) {
+        if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
+      }
+
+      const clip = await loadClip(flags.clip, { batch });
+      try {
+        let features = await encode(clip, flags);
+        if (flags.normalize) features = l2Normalized(features);
+        await writeNpy(flags.out, features);
+        process.stdout.write(`${flags.out}: ${shapeString(features.shape)} features from ${clip.name}\n`);
+      } finally {
+        await clip.release();
+      }
+    });
+}
+
+async function encode(clip: Clip, flags: EmbedFlags): Promise<Tensor> {
+  if (flags.text) {
+    try {
+      return await clip.encodeText(flags.text, { truncate: flags.truncate === true });
+    } catch (err) {
+      if (err instanceof TextTooLongError) throw new UsageError(`${err.message}; shorten it or pass --truncate`);
+      throw err;
+    }
+  }
+  if (flags.image) return clip.encodeImage(await loadPhotos(flags.image, clip.resolution));
+  const file = flags.npyImage!;
+  const images = await readNpy(file);
+  const r = clip.resolution;
+  if (!(images.data instanceof Float32Array) || images.shape.length !== 4 || images.shape[1] !== 3 || images.shape[0] === 0) {
+    throw new UsageError(`${file}: expected a float array [N, 3, H, W], got ${shapeString(images.shape)}`);
+  }
+  const pixels = images as Tensor;
+  if (!flags.raw) return clip.encodeGeneratorImage(pixels);
+  if (pixels.shape[2] !== r || pixels.shape[3] !== r) {
+    throw new UsageError(`${file}: --raw input must be [N, 3, ${r}, ${r}] for ${clip.name}, got ${shapeString(pixels.shape)}`);
+  }
+  return clip.encodeImage(pixels);
+}
+
+function l2Normalized(t: Tensor): Tensor {
+  const [n, d] = t.shape as [number, number];
+  const out = new Float32Array(t.data.length);
+  for (let i = 0; i < n; i++) {
+    const row = t.data.subarray(i * d, (i + 1) * d);
+    const norm = Math.hypot(...row);
+    for (let j = 0; j < d; j++) out[i * d + j] = row[j]! / norm;
+  }
+  return { data: out, shape: [n, d] };
+}

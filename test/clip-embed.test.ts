@@ -1,0 +1,125 @@
+/** `ganvec embed`, run as a user runs it, on the clip-tiny-a golden set. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+import type { Tensor } from '../src/engine/tensor.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
+import { loadClip } from '../src/models/clip/clip.js';
+import { loadPhotos } from '../src/models/clip/preprocess.js';
+import { assertClose, golden, GOLDENS } from './helpers/golden.js';
+import { Rng } from './helpers/random.js';
+
+const repoRoot = join(import.meta.dirname, '..');
+const SET = 'clip-tiny-a';
+const CLIP = `${GOLDENS}${SET}/clip_state_dict.pt`;
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function ganvecEmbed(args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'embed', ...args],
+      { cwd: repoRoot, env: { ...process.env, GANVEC_OFFLINE: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function features(path: string): Promise<Tensor> {
+  const t = await readNpy(path);
+  assert.ok(t.data instanceof Float32Array);
+  return t as Tensor;
+}
+
+function assertOneLineFailure(r: CliResult, pattern: RegExp): void {
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line: ${r.stderr}`);
+  assert.match(r.stderr, pattern);
+}
+
+describe('ganvec embed', { concurrency: true }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ganvec-embed-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('--npy-image --raw reproduces openai/CLIP image features', async () => {
+    const out = join(dir, 'image.npy');
+    const r = await ganvecEmbed(['--clip', CLIP, '--npy-image', `${GOLDENS}${SET}/image_input.npy`, '--raw', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assertClose(await features(out), await golden(SET, 'image_features.npy'), 1e-4, 'image_features');
+  });
+
+  it('--text reproduces openai/CLIP text features', async () => {
+    const { texts } = JSON.parse(await readFile(`${GOLDENS}${SET}/manifest.json`, 'utf8')) as { texts: string[] };
+    const out = join(dir, 'text.npy');
+    const r = await ganvecEmbed(['--clip', CLIP, '--text', ...texts, '--batch', '3', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assertClose(await features(out), await golden(SET, 'text_features.npy'), 1e-4, 'text_features');
+  });
+
+  it('--npy-image preprocesses generator images; --normalize gives unit rows', async () => {
+    const images: Tensor = { data: new Rng(3).rand([2, 3, 48, 40], -1, 1), shape: [2, 3, 48, 40] };
+    const input = join(dir, 'generated.npy');
+    await writeNpy(input, images);
+    const out = join(dir, 'generated-feats.npy');
+    const r = await ganvecEmbed(['--clip', CLIP, '--npy-image', input, '--normalize', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const clip = await loadClip(CLIP, { threads: 1 });
+    const expected = await clip.encodeGeneratorImage(images);
+    await clip.release();
+    const got = await features(out);
+    for (let i = 0; i < 2; i++) {
+      const row = expected.data.subarray(i * 32, (i + 1) * 32);
+      const norm = Math.hypot(...row);
+      row.forEach((v, j) => (row[j] = v / norm));
+      assert.ok(Math.abs(Math.hypot(...got.data.subarray(i * 32, (i + 1) * 32)) - 1) < 1e-5);
+    }
+    assertClose(got, expected, 1e-5, 'normalised generator-image features');
+  });
+
+  it('--image encodes photo files', async () => {
+    const photo = join(dir, 'photo.png');
+    await sharp({ create: { width: 50, height: 40, channels: 3, background: { r: 200, g: 90, b: 30 } } }).png().toFile(photo);
+    const out = join(dir, 'photo-feats.npy');
+    const r = await ganvecEmbed(['--clip', CLIP, '--image', photo, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const clip = await loadClip(CLIP, { threads: 1 });
+    const expected = await clip.encodeImage(await loadPhotos([photo], clip.resolution));
+    await clip.release();
+    assertClose(await features(out), expected, 1e-6, 'photo features');
+  });
+
+  it('fails in one line on a missing file, a non-CLIP checkpoint and bad usage', async () => {
+    const out = join(dir, 'never.npy');
+    const [missing, notClip, noInput, twoInputs, rawText, wrongRawSize, badBatch] = await Promise.all([
+      ganvecEmbed(['--clip', join(dir, 'missing.pt'), '--text', 'a photo', '--out', out]),
+      ganvecEmbed(['--clip', `${GOLDENS}sg2-tiny-a/ckpt.pt`, '--text', 'a photo', '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--text', 'a', '--npy-image', `${GOLDENS}${SET}/image_input.npy`, '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--text', 'a', '--raw', '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--npy-image', join(repoRoot, 'test/fixtures/clip-resize/gen_in.npy'), '--raw', '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--npy-image', `${GOLDENS}${SET}/image_input.npy`, '--raw', '--out', out, '--batch', '0']),
+    ]);
+    assertOneLineFailure(missing, /no such file: .*missing\.pt/);
+    assertOneLineFailure(notClip, /ckpt\.pt: it holds no CLIP model/);
+    assertOneLineFailure(noInput, /exactly one of --text, --image or --npy-image/);
+    assertOneLineFailure(twoInputs, /exactly one of --text, --image or --npy-image/);
+    assertOneLineFailure(rawText, /--raw only applies to --npy-image/);
+    assertOneLineFailure(wrongRawSize, /--raw input must be \[N, 3, 32, 32\].*got \[1, 3, 24, 41\]/);
+    assertOneLineFailure(badBatch, /--batch must be a positive whole number/);
+    await assert.rejects(readFile(out), { code: 'ENOENT' });
+  });
+});
