@@ -70,6 +70,12 @@ test('legacy torch.save (pre-1.6 format) gives the same tensors', async () => {
   checkTensors(flattenTensors(await readTorchLegacy(IO('tensors-legacy.pt'))), 'tensors-legacy.pt');
 });
 
+test('a tensor subclass (_rebuild_from_type_v2) reads as its plain tensor', async () => {
+  const tensors = flattenTensors((await readTorchZip(IO('tensor-subclass.pt'))).root);
+  assert.deepEqual([...tensors.keys()], ['tagged']);
+  assert.deepEqual([...tensors.get('tagged')!.data], [0, 1, 2]);
+});
+
 test('strided and offset views materialise to the same values as contiguous storage (sg2-tiny-a)', async () => {
   const plain = flattenTensors((await readTorchZip(GOLDEN('sg2-tiny-a/ckpt.pt'))).root);
   const strided = flattenTensors((await readTorchZip(GOLDEN('sg2-tiny-a/ckpt_strided.pt'))).root);

@@ -34,3 +34,23 @@ test('a TorchScript archive gives the same state dict names and values as torch.
   assert.ok(fromJit.has('transformer.resblocks.1.attn.in_proj_weight'));
   assert.ok(fromJit.has('visual.transformer.resblocks.0.attn.out_proj.weight'));
 });
+
+test('a scripted module tree gives state_dict() names in order; typed-list attributes stay data', async () => {
+  const { format, root } = await readTorchZip(fileURLToPath(new URL('./fixtures/io/script-module.pt', import.meta.url)));
+  assert.equal(format, 'torchscript');
+  const tensors = flattenTensors(root);
+  // The order model.state_dict() printed when the fixture was made.
+  assert.deepEqual(
+    [...tensors.keys()],
+    ['gain', 'blocks.0.scale', 'blocks.0.lin.weight', 'blocks.0.lin.bias', 'blocks.1.scale', 'blocks.1.lin.weight', 'blocks.1.lin.bias'],
+  );
+  assert.deepEqual(tensors.get('gain')!.shape, []);
+  assert.deepEqual([...tensors.get('gain')!.data], [3]);
+  assert.equal(tensors.get('blocks.1.scale')!.storedAs, 'float16');
+  assert.deepEqual([...tensors.get('blocks.1.scale')!.data], [0.5, 2]);
+  assert.deepEqual([...tensors.get('blocks.1.lin.weight')!.data], [10, 11, 12, 13, 14, 15]);
+  assert.deepEqual([...tensors.get('blocks.1.lin.bias')!.data], [-2, -3, -4]);
+  // `sizes: List[int]` is pickled through torch.jit._pickle.build_intlist.
+  assert.ok(root instanceof PyObject);
+  assert.deepEqual((root.state as Map<string, unknown>).get('sizes'), [4, 5]);
+});

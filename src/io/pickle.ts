@@ -138,7 +138,10 @@ export function toPlainData(value: unknown, path: Set<unknown> = new Set()): unk
   try {
     if (value instanceof Map) {
       const object: Record<string, unknown> = {};
-      for (const [key, item] of value) object[String(key)] = toPlainData(item, path);
+      for (const [key, item] of value) {
+        // defineProperty, so that a key named '__proto__' stays data instead of replacing the prototype.
+        Object.defineProperty(object, String(key), { value: toPlainData(item, path), enumerable: true, writable: true, configurable: true });
+      }
       return object;
     }
     if (Array.isArray(value)) return value.map((item) => toPlainData(item, path));
@@ -154,6 +157,9 @@ export function toPlainData(value: unknown, path: Set<unknown> = new Set()): unk
     path.delete(value);
   }
 }
+
+const UTF8 = new TextDecoder('utf-8');
+const LATIN1 = new TextDecoder('latin1');
 
 class Unpickler {
   private pos: number;
@@ -237,17 +243,17 @@ class Unpickler {
   private line(): string {
     const end = this.bytes.indexOf(0x0a, this.pos);
     if (end < 0) throw this.fail('data ends inside a text line (file truncated?)');
-    const text = new TextDecoder('latin1').decode(this.bytes.subarray(this.pos, end));
+    const text = LATIN1.decode(this.bytes.subarray(this.pos, end));
     this.pos = end + 1;
     return text;
   }
 
   private utf8(n: number): string {
-    return new TextDecoder('utf-8').decode(this.take(n));
+    return UTF8.decode(this.take(n));
   }
 
   private latin1(n: number): string {
-    return new TextDecoder('latin1').decode(this.take(n));
+    return LATIN1.decode(this.take(n));
   }
 
   // --- the stack ---------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ function parseHeader(
       if (!isRecord(value)) throw fail('__metadata__ is not an object');
       for (const [key, text] of Object.entries(value)) {
         if (typeof text !== 'string') throw fail(`__metadata__.${key} is not a string`);
-        metadata[key] = text;
+        Object.defineProperty(metadata, key, { value: text, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
@@ -135,7 +135,8 @@ export function encodeSafetensors(
   metadata: Record<string, string> = {},
 ): Uint8Array {
   const list = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
-  const header: Record<string, unknown> = {};
+  // No prototype, so that a tensor named '__proto__' is an ordinary key.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (Object.keys(metadata).length > 0) {
     for (const [key, text] of Object.entries(metadata)) {
       if (typeof text !== 'string') throw new TypeError(`encodeSafetensors: metadata ${key} is not a string`);

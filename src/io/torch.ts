@@ -1,13 +1,12 @@
-import { readBytes } from './byte-source.js';
 import { numel, shapeString } from '../engine/tensor.js';
 import type { TensorData } from '../engine/tensor.js';
 import { CheckpointError } from './errors.js';
 import { NUMPY_CONSTRUCTORS } from './pickle-numpy.js';
-import { BUILTIN_CONSTRUCTORS, PyGlobal, unpickle } from './pickle.js';
+import { BUILTIN_CONSTRUCTORS, PyCallable, PyGlobal, unpickle } from './pickle.js';
 import type { Constructors } from './pickle.js';
 import { ITEM_SIZE, LoadedTensor, contiguousStrides, decodeElements, gatherStrided, viewExtent } from './storage.js';
 import type { ElementType } from './storage.js';
-import { bytesSource, withFileSource } from './byte-source.js';
+import { bytesSource, readBytes, withFileSource } from './byte-source.js';
 import { ZipArchive } from './zip.js';
 
 /**
@@ -72,9 +71,15 @@ class TorchUnpickling {
       // A Parameter is its tensor; requires_grad and hooks do not matter for frozen weights.
       'torch._utils._rebuild_parameter': (args) => args[0],
       'torch._utils._rebuild_parameter_with_state': (args) => args[0],
+      // Tensor subclasses: _rebuild_from_type_v2(rebuild function, subclass, its arguments, state).
+      'torch._tensor._rebuild_from_type_v2': (args) => {
+        const [rebuild, , rebuildArgs] = args;
+        if (!(rebuild instanceof PyCallable) || !Array.isArray(rebuildArgs)) throw new TypeError('unsupported tensor subclass rebuild');
+        return rebuild.call(rebuildArgs);
+      },
       'torch.storage._load_from_bytes': (args) => this.loadFromBytes(args[0]),
       'torch.device': (args) => args.map(String).join(':'),
-      // TorchScript wraps typed containers in these identity functions.
+      // TorchScript's pickler wraps typed lists and type-tagged values in these; the data is the argument.
       'torch.jit._pickle.build_intlist': (args) => args[0],
       'torch.jit._pickle.build_doublelist': (args) => args[0],
       'torch.jit._pickle.build_boollist': (args) => args[0],
