@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseNvidiaPickle, readNvidiaPickle } from '../src/io/nvidia-pkl.js';
+import { PersistentObject, parseNvidiaPickle, readNvidiaPickle } from '../src/io/nvidia-pkl.js';
+import { PickleBuilder } from './fixtures/io/build-pickle.js';
 
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./fixtures/goldens/sg2ada-tiny-a/${name}`, import.meta.url));
 const manifest = JSON.parse(readFileSync(GOLDEN('manifest.json'), 'utf8')) as { G_init_kwargs: unknown; D_init_kwargs: unknown };
@@ -49,4 +50,21 @@ test('NVIDIA network pickles: protocols 4 and 3 give identical networks, as data
 
 test('a network pickle whose top level is not a dict is an error naming the file', () => {
   assert.throws(() => parseNvidiaPickle(Uint8Array.of(0x80, 2, 0x4e, 0x2e), 'none.pkl'), /^CheckpointError: none\.pkl: not a network pickle/);
+  // The TensorFlow releases pickle a tuple (G, D, Gs) of dnnlib.tflib Network objects.
+  const tf = new PickleBuilder().proto().mark();
+  for (let i = 0; i < 3; i++) tf.global('dnnlib.tflib.network', 'Network').emptyTuple().newobj().emptyDict().build();
+  tf.tuple().stop();
+  assert.throws(() => parseNvidiaPickle(tf.bytes(), 'tf.pkl'), /^CheckpointError: tf\.pkl: this is a TensorFlow-era StyleGAN pickle/);
+});
+
+test('NumPy scalars in network state become numbers; persistent objects keep their class name and source as data', async () => {
+  const { root } = await readNvidiaPickle(GOLDEN('network-snapshot.pkl'));
+  const submodules = (object: unknown) => ((object as PersistentObject).state as Map<string, unknown>).get('_modules') as Map<string, unknown>;
+  const mapping = submodules((root as Map<string, unknown>).get('G_ema')).get('mapping') as PersistentObject;
+  const fc0 = submodules(mapping).get('fc0') as PersistentObject;
+  assert.equal(mapping.className, 'MappingNetwork');
+  assert.equal(fc0.className, 'FullyConnectedLayer');
+  assert.match(fc0.moduleSource, /class FullyConnectedLayer/);
+  // weight_gain = lr_multiplier / sqrt(in_features) = 0.01 / 8, pickled as numpy.float64.
+  assert.equal((fc0.state as Map<string, unknown>).get('weight_gain'), 0.01 / 8);
 });

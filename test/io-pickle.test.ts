@@ -110,3 +110,29 @@ test('unknown opcodes, out-of-band buffers and persistent ids without a loader a
   assert.throws(run([0x80, 5, 0x97, 0x2e]), /out-of-band buffers/);
   assert.throws(run([0x80, 2, 0x4e, 0x51, 0x2e]), /persistent id/);
 });
+
+test('rarely written opcodes: NEWOBJ_EX, DUP, POP, POP_MARK, LONG4, BINUNICODE8, BINBYTES8, PERSID, INST, OBJ', () => {
+  const u64 = (n: number) => [n, 0, 0, 0, 0, 0, 0, 0];
+  const pickle = new PickleBuilder().proto(4).mark();
+  pickle.global('some.module', 'Thing').emptyTuple().emptyDict().raw(0x92); // NEWOBJ_EX → inert instance
+  pickle.raw(0x4b, 5, 0x32, 0x86); // BININT1 5, DUP, TUPLE2 → [5, 5]
+  pickle.raw(0x4b, 1, 0x4b, 2, 0x30); // 1, 2, POP → 1
+  pickle.raw(0x4b, 3, 0x28, 0x4b, 9, 0x4b, 9, 0x31); // 3, MARK 9 9 POP_MARK → 3
+  pickle.raw(0x8b, 2, 0, 0, 0, 0x00, 0x80); // LONG4 of two bytes: -32768
+  pickle.raw(0x8d, ...u64(2), 0x68, 0x69); // BINUNICODE8 'hi'
+  pickle.raw(0x8e, ...u64(1), 0x07); // BINBYTES8 b'\x07'
+  pickle.raw(0x50, ...new TextEncoder().encode('storage-7\n')); // PERSID
+  pickle.mark().raw(0x69, ...new TextEncoder().encode('other.module\nOld\n')); // MARK INST → inert instance
+  pickle.mark().global('other.module', 'Older').raw(0x4b, 1, 0x6f); // MARK cls 1 OBJ → inert instance with args [1]
+  pickle.tuple().stop();
+  const value = unpickle(pickle.bytes(), {
+    file: 'rare.pkl',
+    constructors: BUILTIN_CONSTRUCTORS,
+    persistentLoad: (pid) => `loaded ${String(pid)}`,
+  }).value as unknown[];
+  assert.ok(value[0] instanceof PyObject && value[0].className === 'some.module.Thing');
+  assert.deepEqual(value.slice(1, 8), [[5, 5], 1, 3, -32768, 'hi', Uint8Array.of(7), 'loaded storage-7']);
+  assert.ok(value[8] instanceof PyObject && value[8].className === 'other.module.Old');
+  assert.ok(value[9] instanceof PyObject && value[9].className === 'other.module.Older');
+  assert.deepEqual(value[9].args, [1]);
+});

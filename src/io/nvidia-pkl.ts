@@ -51,7 +51,15 @@ export function parseNvidiaPickle(bytes: Uint8Array, file: string): NvidiaPickle
   const root = unpickleTorchObjects(bytes, file, {
     'torch_utils.persistence._reconstruct_persistent_obj': (args) => reconstructPersistent(args[0]),
   });
-  if (!(root instanceof Map)) throw new CheckpointError(file, 'not a network pickle: the top level is not a dict');
+  if (!(root instanceof Map)) {
+    const tensorflow = Array.isArray(root) && root.some((item) => item instanceof PyObject && item.className.startsWith('dnnlib.tflib.'));
+    throw new CheckpointError(
+      file,
+      tensorflow
+        ? 'this is a TensorFlow-era StyleGAN pickle (dnnlib.tflib networks); convert it to PyTorch first with legacy.py from NVlabs/stylegan2-ada-pytorch'
+        : 'not a network pickle: the top level is not a dict',
+    );
+  }
   const networks: Record<string, NvidiaNetwork> = {};
   const other: Record<string, unknown> = {};
   for (const [key, value] of root) {
