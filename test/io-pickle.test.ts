@@ -50,6 +50,13 @@ test('the same data pickled with protocols 0 to 5 reads back identically', () =>
   }
 });
 
+test('empty bytes (Python 3 writes __builtin__.bytes() under protocols 0-2) read as empty byte arrays', () => {
+  // pickle.dumps([b''], 2): PROTO 2, EMPTY_LIST, MARK, GLOBAL '__builtin__ bytes', EMPTY_TUPLE, REDUCE, APPENDS, STOP.
+  const pickle = new PickleBuilder().proto().raw(0x5d).mark().global('__builtin__', 'bytes').emptyTuple().reduce().raw(0x65).stop();
+  const value = unpickle(pickle.bytes(), { file: 'empty.pkl', constructors: BUILTIN_CONSTRUCTORS }).value;
+  assert.deepEqual(value, [new Uint8Array(0)]);
+});
+
 test('NumPy scalars and arrays (C and Fortran order) are rebuilt as data', () => {
   for (const protocol of [2, 4]) {
     const value = load(`numpy-p${protocol}.pkl`, { ...BUILTIN_CONSTRUCTORS, ...NUMPY_CONSTRUCTORS }) as Map<string, unknown>;

@@ -83,7 +83,7 @@ export const BUILTIN_CONSTRUCTORS: Constructors = {
 };
 
 // Python 2 pickles name the builtins module __builtin__.
-for (const name of ['set', 'frozenset', 'bytearray']) {
+for (const name of ['set', 'frozenset', 'bytearray', 'bytes']) {
   BUILTIN_CONSTRUCTORS[`__builtin__.${name}`] = BUILTIN_CONSTRUCTORS[`builtins.${name}`];
 }
 

@@ -42,8 +42,12 @@ export function decodeElements(
   count: number,
   type: ElementType,
 ): TensorData {
+  const byteLength = count * ITEM_SIZE[type];
+  if (byteOffset + byteLength > bytes.length) {
+    throw new RangeError(`decodeElements: ${byteLength} bytes at ${byteOffset} run past the ${bytes.length} available`);
+  }
   // An explicit copy: `slice` on a Node Buffer would return a view into a shared pool.
-  const raw = new Uint8Array(count * ITEM_SIZE[type]);
+  const raw = new Uint8Array(byteLength);
   raw.set(bytes.subarray(byteOffset, byteOffset + raw.length));
   switch (type) {
     case 'float32':
