@@ -94,13 +94,13 @@ export function generatorImageToClip(g: Graph, images: Value, resolution: number
 }
 
 /**
- * Image files → CLIP input [N, 3, R, R]. Each is turned upright by its EXIF orientation, converted to
+ * Image files (or their bytes) → CLIP input [N, 3, R, R]. Each is turned upright by its EXIF orientation, converted to
  * sRGB with 3 channels (grey is replicated, CMYK and ICC-tagged images converted), and any alpha is
  * flattened onto white: transparent pixels hold arbitrary colour (PIL's convert("RGB") just drops alpha
  * and shows it, often black), and white is what a viewer shows. Then resize so the short side is R,
  * centre crop and normalise.
  */
-export async function loadPhotos(paths: readonly string[], resolution: number): Promise<Tensor> {
+export async function loadPhotos(paths: ReadonlyArray<string | Buffer>, resolution: number): Promise<Tensor> {
   const plane = resolution * resolution;
   const out = new Float32Array(paths.length * 3 * plane);
   for (const [i, path] of paths.entries()) {
@@ -112,7 +112,7 @@ export async function loadPhotos(paths: readonly string[], resolution: number): 
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || info.width !== resolution || info.height !== resolution) {
-      throw new Error(`${path}: decoded to ${info.width}x${info.height} with ${info.channels} channels; expected ${resolution}x${resolution} RGB`);
+      throw new Error(`${typeof path === 'string' ? path : `image ${i}`}: decoded to ${info.width}x${info.height} with ${info.channels} channels; expected ${resolution}x${resolution} RGB`);
     }
     for (let p = 0; p < plane; p++) {
       for (let ch = 0; ch < 3; ch++) {
