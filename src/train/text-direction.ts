@@ -20,7 +20,8 @@ export interface TextEncoder {
   encodeText(texts: string[]): Promise<Tensor>;
 }
 
-function normalizeRows(t: Tensor): Float64Array[] {
+/** Each row of [N, E] scaled to unit length, in float64. */
+export function normalizeRows(t: Tensor): Float64Array[] {
   const e = t.shape[1]!;
   const rows: Float64Array[] = [];
   for (let i = 0; i < t.shape[0]!; i++) {

@@ -1,0 +1,68 @@
+/**
+ * One call for both kinds of adaptation: toward a text (`text: { target, source }`) or toward a few
+ * example images (`images: [...]`). It works out each CLIP model's target direction and runs the
+ * training loop; the two kinds differ only in that direction and in their default losses.
+ */
+import { readImageSet, type ImageInput, type ImageSet } from '../io/image-folder.js';
+import type { LossWeights } from '../losses/weights.js';
+import type { Clip } from '../models/clip/clip.js';
+import type { Generator } from '../models/stylegan2/generator.js';
+import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptRun, type AdaptSettings } from './adapt.js';
+import { imageDirection } from './image-direction.js';
+import type { SourceEmbeddingOptions } from './source-embeddings.js';
+import { textDirection } from './text-direction.js';
+
+/** Text adaptation trains the direction loss alone (StyleGAN-NADA). */
+export const TEXT_LOSSES: LossWeights = { direction: 1, indomain: 0, offsets_l2: 0 };
+/** A few images pin down less than a text does; HyperDomainNet's in-domain term keeps the samples diverse. */
+export const IMAGE_LOSSES: LossWeights = { direction: 1, indomain: 0.5, offsets_l2: 0 };
+
+export interface AdaptOptions extends Partial<AdaptSettings>, Omit<AdaptRun, 'settings' | 'clips'> {
+  /** Adapt toward a text; `source` (what the generator makes now) defaults to "photo". */
+  text?: { target: string; source?: string };
+  /** Adapt toward example images: folders, files or image bytes. */
+  images?: readonly ImageInput[];
+  clips: readonly Clip[];
+  /** Weight of each CLIP model's losses (default 1 each). */
+  clipWeights?: readonly number[];
+  /** How the frozen generator's mean embedding is sampled and cached (images only). */
+  source?: SourceEmbeddingOptions;
+}
+
+export interface AdaptOutcome extends AdaptResult {
+  settings: AdaptSettings;
+  /** The unit target direction of each CLIP model. */
+  directions: Float32Array[];
+  /** The images used (and skipped), when adapting toward images. */
+  imageSet?: ImageSet;
+}
+
+export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptOutcome> {
+  const { text, images, clips, clipWeights, source, start, signal, onStep, session, ...overrides } = options;
+  if ((text === undefined) === (images === undefined)) throw new Error('adapt needs exactly one of text or images');
+  if (clips.length === 0) throw new Error('adapt needs at least one CLIP model');
+  const weights = clipWeights ?? clips.map(() => 1);
+  if (weights.length !== clips.length) throw new Error(`${weights.length} CLIP weights for ${clips.length} CLIP models`);
+
+  let imageSet: ImageSet | undefined;
+  const directions: Float32Array[] = [];
+  if (text) {
+    for (const clip of clips) directions.push(await textDirection(clip, text.target, text.source ?? 'photo'));
+  } else {
+    imageSet = await readImageSet(images!);
+    for (const clip of clips) directions.push(await imageDirection(G, clip, imageSet, source));
+  }
+
+  const settings: AdaptSettings = { ...DEFAULT_SETTINGS, losses: text ? TEXT_LOSSES : IMAGE_LOSSES, ...definedOnly(overrides) };
+  const result = await adaptDomain(G, {
+    settings,
+    clips: clips.map((clip, k) => ({ weights: clip.weights, weight: weights[k]!, direction: directions[k]! })),
+    start, signal, onStep, session,
+  });
+  return { ...result, settings, directions, imageSet };
+}
+
+/** `{ lr: undefined }` must not override the default lr. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,74 @@
+/**
+ * Quality and diversity of an adapted generator, as HyperDomainNet's `Evaluator` measures them on unit
+ * CLIP image embeddings of n samples:
+ *   Quality   = mean cosine between the samples and the target: the text through its single template
+ *               "A {}" (the Evaluator's default), or every example image (mean over images × samples).
+ *   Diversity = mean over pairs i < j of (1 − cos(e_i, e_j)).
+ * Samples: z from seeds seed … seed+n−1 (as `ganvec generate --seeds` draws them), truncation 1,
+ * constant noise, no style mixing, so a score can be reproduced image by image.
+ */
+import type { Clip } from '../models/clip/clip.js';
+import type { Generator } from '../models/stylegan2/generator.js';
+import { zFromSeeds } from '../models/stylegan2/latents.js';
+import type { ImageSet } from '../io/image-folder.js';
+import { targetEmbeddings } from './image-direction.js';
+import { normalizeRows } from './text-direction.js';
+
+/** HyperDomainNet's evaluation template for a target text. */
+export const QUALITY_TEMPLATE = 'A {}';
+
+export type EvaluationTarget = { text: string } | { images: ImageSet };
+
+export interface EvaluateOptions {
+  target: EvaluationTarget;
+  /** The adapted domain; omitted = the original generator. */
+  domain?: Float32Array;
+  /** Samples (default 500). */
+  n?: number;
+  /** First seed (default 0). */
+  seed?: number;
+}
+
+export interface Evaluation {
+  quality: number;
+  diversity: number;
+  n: number;
+}
+
+/** Samples generated and encoded at a time: bounds memory at 1024 px. */
+const CHUNK = 16;
+
+export async function evaluateDomain(G: Generator, clip: Clip, options: EvaluateOptions): Promise<Evaluation> {
+  const { n = 500, seed = 0 } = options;
+  if (!Number.isInteger(n) || n < 2) throw new RangeError(`evaluation needs a whole number of samples ≥ 2 (diversity compares pairs), got ${n}`);
+  const targets = 'text' in options.target
+    ? normalizeRows(await clip.encodeText([QUALITY_TEMPLATE.replace('{}', options.target.text)]))
+    : await targetEmbeddings(clip, options.target.images);
+  const samples: Float64Array[] = [];
+  for (let start = 0; start < n; start += CHUNK) {
+    const seeds = Array.from({ length: Math.min(CHUNK, n - start) }, (_, i) => seed + start + i);
+    const images = await G.generate({ z: zFromSeeds(seeds, G.styleDim), truncation: 1, noise: 'const', domain: options.domain });
+    samples.push(...normalizeRows(await clip.encodeGeneratorImage(images)));
+  }
+  return { quality: meanCosine(samples, targets), diversity: diversity(samples), n };
+}
+
+/** Mean of ⟨a, b⟩ over every pair of a row of `a` and a row of `b` (unit rows). */
+export function meanCosine(a: readonly Float64Array[], b: readonly Float64Array[]): number {
+  let sum = 0;
+  for (const x of a) for (const y of b) sum += dot(x, y);
+  return sum / (a.length * b.length);
+}
+
+/** Mean over pairs i < j of 1 − ⟨e_i, e_j⟩ (unit rows). */
+export function diversity(rows: readonly Float64Array[]): number {
+  let sum = 0;
+  for (let i = 0; i < rows.length; i++) for (let j = 0; j < i; j++) sum += 1 - dot(rows[i]!, rows[j]!);
+  return sum / ((rows.length * (rows.length - 1)) / 2);
+}
+
+function dot(x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < x.length; k++) s += x[k]! * y[k]!;
+  return s;
+}
