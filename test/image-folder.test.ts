@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { imageSetDigest, NoImagesError, readImageSet } from '../src/io/image-folder.js';
+import { imageSetDigest, ImageSetError, readImageSet } from '../src/io/image-folder.js';
 import { CLIP_MEAN, CLIP_STD, loadPhotos } from '../src/models/clip/preprocess.js';
 
 const solid = (width: number, height: number, background: string) =>
@@ -29,13 +29,13 @@ describe('readImageSet', () => {
 
   it('an empty folder is an error naming it', async () => {
     const path = await folder('empty', {});
-    await assert.rejects(readImageSet([path]), (err: Error) => err instanceof NoImagesError && err.message.includes(path) && /no files/.test(err.message));
+    await assert.rejects(readImageSet([path]), (err: Error) => err instanceof ImageSetError && err.message.includes(path) && /no files/.test(err.message));
   });
 
   it('a folder of non-images is an error naming what was skipped and why', async () => {
     const path = await folder('not-images', { 'notes.txt': 'hello', 'fake.jpg': 'not a jpeg at all' });
     await assert.rejects(readImageSet([path]), (err: Error) =>
-      err instanceof NoImagesError && err.message.includes(path) && err.message.includes('notes.txt') && err.message.includes('fake.jpg (') && !err.message.includes('\n'));
+      err instanceof ImageSetError && err.message.includes(path) && err.message.includes('notes.txt') && err.message.includes('fake.jpg (') && !err.message.includes('\n'));
   });
 
   it('a corrupt JPEG among good images is skipped with its reason; the rest are used', async () => {

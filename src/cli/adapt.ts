@@ -1,8 +1,9 @@
-// `ganvec adapt`: train a domain vector for a generator from a text prompt, guided by CLIP.
+// `ganvec adapt`: train a domain vector for a generator toward a text prompt or a few example images, guided by CLIP.
 import type { Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
 import { loadDomainVector, writeDomainFile } from '../io/domain-file.js';
 import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
@@ -13,6 +14,9 @@ import type { AdamState } from '../train/adam.js';
 import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
 import { PreviewWriter } from '../train/preview.js';
 import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
+import { IMAGE_LOSSES, TEXT_LOSSES } from '../train/adapt-target.js';
+import { imageDirection } from '../train/image-direction.js';
+import { DEFAULT_SOURCE_SAMPLES } from '../train/source-embeddings.js';
 import { textDirection } from '../train/text-direction.js';
 import { UsageError } from './run.js';
 
@@ -21,11 +25,12 @@ interface AdaptFlags {
   clip: string;
   clipWeights?: string;
   to?: string;
+  images?: string[];
   source: string;
   iters: string;
   batch: string;
   lr: string;
-  loss: string;
+  loss?: string;
   mixing: string;
   seed: string;
   out?: string;
@@ -51,10 +56,15 @@ function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'domain';
 }
 
+/** Loss weights as `--loss` spells them. */
+function lossSpec(weights: Record<string, number>): string {
+  return Object.entries(weights).filter(([, w]) => w > 0).map(([name, w]) => `${name}=${w}`).join(',');
+}
+
 function parseSettings(flags: AdaptFlags): AdaptSettings {
   let losses;
   try {
-    losses = parseLossWeights(flags.loss, { direction: 0, indomain: 0, offsets_l2: 0 });
+    losses = parseLossWeights(flags.loss ?? lossSpec(flags.images ? IMAGE_LOSSES : TEXT_LOSSES), { direction: 0, indomain: 0, offsets_l2: 0 });
   } catch (err) {
     throw new UsageError(`--loss: ${(err as Error).message}`);
   }
@@ -96,16 +106,17 @@ function runIdentity(settings: AdaptSettings, target: string, source: string, cl
 export function registerAdapt(program: Command): void {
   program
     .command('adapt')
-    .description('Train a domain vector that moves a generator toward a text prompt (CLIP-guided, StyleGAN-NADA direction loss).')
+    .description('Train a domain vector that moves a generator toward a text prompt or a few example images (CLIP-guided, StyleGAN-NADA direction loss).')
     .requiredOption('--from <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file (.pt, .pkl, .safetensors)')
     .option('--to <text>', 'the target domain, e.g. "pixar" or "a sketch"')
+    .option('--images <paths...>', 'instead of --to: example images, a folder (not recursive) or image files (JPEG, PNG, WebP)')
     .option('--source <text>', 'what the generator makes now', 'photo')
     .option('--clip <models>', 'CLIP models, comma-separated names or files', DEFAULT_CLIPS)
     .option('--clip-weights <weights>', 'weight of each CLIP model\'s losses, comma-separated (default 1 each)')
     .option('--iters <n>', 'training steps', String(DEFAULT_SETTINGS.iterations))
     .option('--batch <n>', 'latents per step', String(DEFAULT_SETTINGS.batch))
     .option('--lr <x>', 'Adam learning rate', String(DEFAULT_SETTINGS.lr))
-    .option('--loss <spec>', `loss weights, ${LOSS_NAMES.map((n) => `${n}=w`).join(',')}`, 'direction=1')
+    .option('--loss <spec>', `loss weights, ${LOSS_NAMES.map((n) => `${n}=w`).join(',')} (default ${lossSpec(TEXT_LOSSES)}; with --images ${lossSpec(IMAGE_LOSSES)})`)
     .option('--mixing <p>', 'style-mixing probability', String(DEFAULT_SETTINGS.mixing))
     .option('--seed <n>', 'seed of the training latents and noise', String(DEFAULT_SETTINGS.seed))
     .option('--out <file>', 'domain file to write (default: <target>.dv.safetensors)')
@@ -122,20 +133,24 @@ is trained. Ctrl-C stops after the current step and saves the latest vector; --r
 Examples:
   ganvec adapt --from ffhq --to "pixar" --out pixar.dv.safetensors
   ganvec adapt --from ./stylegan2-ffhq-config-f.pt --clip ViT-B/32 --to "sketch" --iters 200 --preview previews/
+  ganvec adapt --from ffhq --images ./ten-photos --out ten-photos.dv.safetensors
   ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --grid pixar.png`)
     .action(async (flags: AdaptFlags) => runAdapt(flags));
 }
 
 async function runAdapt(flags: AdaptFlags): Promise<void> {
-  const target = (flags.to ?? '').trim();
-  if (!target) throw new UsageError('--to needs a non-empty target text, e.g. --to "pixar"');
+  if (flags.to !== undefined && flags.images) throw new UsageError('give --to (a text) or --images (example images), not both');
+  const imageSet = flags.images ? await readExampleImages(flags.images) : undefined;
+  // Resumed runs compare this; an image set is known by its digest.
+  const target = imageSet ? `images:${imageSet.digest}` : (flags.to ?? '').trim();
+  if (!target) throw new UsageError('--to needs a non-empty target text, e.g. --to "pixar" (or give --images)');
   const source = flags.source.trim();
   if (!source) throw new UsageError('--source must not be empty');
   const settings = parseSettings(flags);
   const previewEvery = number('--preview-every', flags.previewEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
   const saveEvery = number('--save-every', flags.saveEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
   const threads = flags.threads === undefined ? undefined : number('--threads', flags.threads, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
-  const out = resolve(flags.out ?? `${slug(target)}.dv.safetensors`);
+  const out = resolve(flags.out ?? `${slug(flags.images ? basename(resolve(flags.images[0]!)) : target)}.dv.safetensors`);
   await checkWritable(out);
   if (flags.resume && !existsSync(out)) throw new UsageError(`--resume: ${out} does not exist`);
   if (!flags.resume && existsSync(out) && !flags.out) {
@@ -153,7 +168,12 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   for (const name of clipNames) clips.push(await loadClip(name, { threads }));
 
   progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}`);
-  const directions = await Promise.all(clips.map((c) => textDirection(c, target, source)));
+  if (imageSet) {
+    for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
+    progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
+  }
+  const directions: Float32Array[] = [];
+  for (const c of clips) directions.push(imageSet ? await imageDirection(G, c, imageSet) : await textDirection(c, target, source));
   const identity = runIdentity(settings, target, source, clips, clipWeights, G);
 
   let start: { vector: Float32Array; optimizer: AdamState } | undefined;
@@ -175,8 +195,9 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
       metadata: {
         base_model: basename(G.source.path),
         base_fingerprint: G.source.fingerprint,
-        prompt: target,
-        source_text: source,
+        ...(imageSet
+          ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
+          : { prompt: target, source_text: source }),
         losses: JSON.stringify(settings.losses),
         iterations: String(optimizer.step),
         clip_models: clips.map((c) => c.name).join(','),
@@ -236,4 +257,13 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   }
   progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
   await Promise.all([G.release(), ...clips.map((c) => c.release())]);
+}
+
+async function readExampleImages(paths: string[]): Promise<ImageSet> {
+  try {
+    return await readImageSet(paths);
+  } catch (err) {
+    if (err instanceof ImageSetError) throw new UsageError(`--images: ${(err as Error).message}`);
+    throw err;
+  }
 }

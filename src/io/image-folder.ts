@@ -32,12 +32,13 @@ export interface ImageSet {
   digest: string;
 }
 
-export class NoImagesError extends Error {}
+/** The user's inputs do not make an image set: a missing path, or nothing that decodes. */
+export class ImageSetError extends Error {}
 
 /**
  * Reads and checks example images. `inputs` are folders (their files, not subfolders; dot files such
  * as `.DS_Store` are not candidates), image files, or buffers. Folder contents are taken in name order.
- * Throws NoImagesError, naming what was looked at and what was skipped, when no input decodes.
+ * Throws ImageSetError for a missing path, or (naming what was looked at and what was skipped) when no input decodes.
  */
 export async function readImageSet(inputs: readonly ImageInput[]): Promise<ImageSet> {
   const candidates: Array<{ name: string; read: () => Promise<Buffer> }> = [];
@@ -48,7 +49,7 @@ export async function readImageSet(inputs: readonly ImageInput[]): Promise<Image
       continue;
     }
     const info = await stat(input).catch((err: NodeJS.ErrnoException) => {
-      throw new Error(`${input}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`);
+      throw new ImageSetError(`${input}: ${err.code === 'ENOENT' ? 'no such file or folder' : err.message}`);
     });
     if (!info.isDirectory()) {
       candidates.push({ name: basename(input), read: () => readFile(input) });
@@ -71,7 +72,7 @@ export async function readImageSet(inputs: readonly ImageInput[]): Promise<Image
   if (images.length === 0) {
     const where = folders.length > 0 ? `in ${folders.join(', ')}` : `among ${inputs.length} input${inputs.length === 1 ? '' : 's'}`;
     const why = skipped.length === 0 ? ' (no files)' : `; skipped ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}`;
-    throw new NoImagesError(`no usable image ${where}${why}. Give JPEG, PNG or WebP files.`);
+    throw new ImageSetError(`no usable image ${where}${why}. Give JPEG, PNG or WebP files.`);
   }
   return { images, skipped, digest: imageSetDigest(images.map((im) => im.bytes)) };
 }
