@@ -1,0 +1,27 @@
+/**
+ * The benchmark cases, each with the PyTorch reference figure and the FLOP roofline from
+ * ../shared/ANCHORS.md (measured on the same 2-core machine). Every case runs in its own process so that
+ * its peak RSS is its own.
+ */
+import { benchAdaptStep } from './adapt-step.js';
+import { benchClip } from './clip.js';
+import { benchGenerate } from './generate.js';
+import type { BenchRow } from './measure.js';
+
+export interface BenchCase {
+  name: string;
+  run: () => Promise<BenchRow[]>;
+  /** PyTorch 1.13 CPU reference, same unit as the rows. */
+  pytorch?: number;
+  roofline?: number;
+}
+
+export const CASES: BenchCase[] = [
+  { name: 'generate-256-b1', run: () => benchGenerate(256, 1), pytorch: 1.49, roofline: 0.54 },
+  { name: 'generate-256-b4', run: () => benchGenerate(256, 4), pytorch: 1.76, roofline: 0.54 },
+  { name: 'generate-1024-b1', run: () => benchGenerate(1024, 1), pytorch: 6.64, roofline: 0.89 },
+  { name: 'generate-1024-b4', run: () => benchGenerate(1024, 4), pytorch: 6.3, roofline: 0.89 },
+  { name: 'clip-vit-b32', run: benchClip, pytorch: 0.18, roofline: 0.03 },
+  { name: 'adapt-256-b2', run: () => benchAdaptStep(256, 2), pytorch: 14.3, roofline: 4.3 },
+  { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
+];
