@@ -1,0 +1,151 @@
+// `ganvec info`: what a file is — a generator, a domain file, another checkpoint (e.g. CLIP) or a .npy array.
+import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
+import { shapeString } from '../engine/tensor.js';
+import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { DOMAIN_FILE_FORMAT, isNpyFile, readDomainFile, type DomainFile } from '../io/domain-file.js';
+import { readNpy } from '../io/npy.js';
+import type { LoadedTensor } from '../io/storage.js';
+import { parameterCount, type StyleGAN2 } from '../models/stylegan2/architecture.js';
+import { fingerprint } from '../models/stylegan2/fingerprint.js';
+import { readGeneratorFile } from '../models/stylegan2/load.js';
+import { rosinalityPrefix } from '../models/stylegan2/rosinality.js';
+import { UsageError } from './run.js';
+
+type Row = [string, string];
+
+interface Description {
+  json: Record<string, unknown>;
+  rows: Row[];
+}
+
+export function registerInfo(program: Command): void {
+  program
+    .command('info')
+    .description('describe a file: a StyleGAN2 generator (any supported format), a domain file, another checkpoint or a .npy array')
+    .argument('<file>', 'file to describe')
+    .option('--json', 'print as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ ganvec info ~/.cache/ganvec/generator/stylegan2-ffhq-config-f.pt
+  $ ganvec info pixar.dv.safetensors --json`,
+    )
+    .action(async (file: string, options: { json?: boolean }) => {
+      const { json, rows } = await describe(file);
+      if (options.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      else process.stdout.write(formatRows(rows));
+    });
+}
+
+async function describe(path: string): Promise<Description> {
+  const found = await stat(path).catch(() => undefined);
+  if (!found?.isFile()) throw new UsageError(found ? `${path} is not a file` : `no such file: ${path}`);
+  if (isNpyFile(path)) return describeNpy(path);
+  try {
+    const { arch, format } = await readGeneratorFile(path);
+    return describeGenerator(path, arch, format);
+  } catch (generatorError) {
+    // Not (or not a readable) generator: find out what it is instead. Unreadable files fail here.
+    const ck = await readCheckpoint(path);
+    if (ck.format === 'safetensors' && ck.metadata?.format === DOMAIN_FILE_FORMAT) return describeDomain(path, await readDomainFile(path));
+    if (rosinalityPrefix(ck.tensors) !== undefined || Object.keys(ck.networks ?? {}).length > 0) throw generatorError;
+    return describeCheckpoint(path, ck);
+  }
+}
+
+function describeGenerator(path: string, arch: StyleGAN2, format: string): Description {
+  const layers = arch.convs.map((c) => ({ name: c.name, dim: c.inChannels }));
+  const domainSize = layers.reduce((n, l) => n + l.dim, 0);
+  const json = {
+    kind: 'generator',
+    file: path,
+    format,
+    resolution: arch.size,
+    styleDim: arch.styleDim,
+    nMlp: arch.mapping.length,
+    nLatent: arch.nLatent,
+    channels: arch.channels,
+    parameters: parameterCount(arch),
+    domainSize,
+    domainLayers: layers,
+    fingerprint: fingerprint(arch),
+    hasWAvg: arch.wAvg !== undefined,
+    convClamp: arch.convClamp,
+  };
+  const rows: Row[] = [
+    ['file', path],
+    ['kind', `StyleGAN2 generator (${format})`],
+    ['resolution', `${arch.size}×${arch.size}`],
+    ['style dim', String(arch.styleDim)],
+    ['n_mlp', String(arch.mapping.length)],
+    ['n_latent', String(arch.nLatent)],
+    ['channels', Object.entries(arch.channels).map(([res, c]) => `${res}:${c}`).join(' ')],
+    ['parameters', json.parameters.toLocaleString('en-US')],
+    ['domain vector', `${domainSize.toLocaleString('en-US')} values (${layers.map((l) => `${l.name} ${l.dim}`).join(', ')})`],
+    ['fingerprint', json.fingerprint],
+    ['w_avg', json.hasWAvg ? 'stored' : 'absent (estimated from 4,096 samples when truncating)'],
+    ['conv clamp', arch.convClamp === null ? 'none' : String(arch.convClamp)],
+  ];
+  return { json, rows };
+}
+
+function describeDomain(path: string, file: DomainFile): Description {
+  const { vector, layers, metadata } = file;
+  let offset = 0;
+  const perLayer = layers.map(({ name, dim }) => ({ name, dim, norm: norm(vector.subarray(offset, (offset += dim))) }));
+  const json = {
+    kind: 'domain',
+    file: path,
+    baseModel: metadata.base_model,
+    baseFingerprint: metadata.base_fingerprint,
+    size: vector.length,
+    norm: norm(vector),
+    layers: perLayer,
+    metadata,
+  };
+  const rows: Row[] = [
+    ['file', path],
+    ['kind', `ganvec domain file (format_version ${metadata.format_version})`],
+    ['for generator', `${metadata.base_model} (fingerprint ${metadata.base_fingerprint})`],
+    ['vector', `${vector.length.toLocaleString('en-US')} values, L2 norm ${json.norm.toPrecision(4)}`],
+    ['layers', perLayer.map((l) => `${l.name} ${l.dim} (norm ${l.norm.toPrecision(3)})`).join(', ')],
+    ...Object.entries(metadata)
+      .filter(([key]) => !['format', 'format_version', 'base_model', 'base_fingerprint', 'layers'].includes(key))
+      .map(([key, value]): Row => [key, value]),
+  ];
+  return { json, rows };
+}
+
+function describeCheckpoint(path: string, ck: Checkpoint): Description {
+  const names = [...ck.tensors.keys()];
+  const clip = names.some((n) => n.startsWith('visual.')) ? 'OpenAI' : names.some((n) => n.startsWith('vision_model.')) ? 'Hugging Face' : undefined;
+  const networks = Object.keys(ck.networks ?? {});
+  const json = { kind: clip ? 'clip' : 'checkpoint', file: path, format: ck.format, tensors: names.length, clipLayout: clip ?? null, networks, metadata: ck.metadata ?? {} };
+  const rows: Row[] = [
+    ['file', path],
+    ['kind', clip ? `CLIP model (${clip} names: ${clip === 'OpenAI' ? 'visual.*' : 'vision_model.*'})` : 'not a StyleGAN2 generator or a domain file'],
+    ['format', ck.format],
+    ['tensors', String(names.length)],
+  ];
+  if (networks.length > 0) rows.push(['networks', networks.join(', ')]);
+  return { json, rows };
+}
+
+async function describeNpy(path: string): Promise<Description> {
+  const t = (await readNpy(path)) as LoadedTensor;
+  const json = { kind: 'npy', file: path, dtype: t.storedAs, shape: t.shape };
+  return { json, rows: [['file', path], ['kind', 'NumPy array'], ['dtype', t.storedAs], ['shape', shapeString(t.shape)]] };
+}
+
+function norm(values: Float32Array): number {
+  let sum = 0;
+  for (const v of values) sum += v * v;
+  return Math.sqrt(sum);
+}
+
+function formatRows(rows: Row[]): string {
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
+}

@@ -1,0 +1,122 @@
+/** `ganvec info` on every kind of file it meets: generators, domain files, CLIP checkpoints, arrays, junk. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { baseModelMetadata, writeDomainFile } from '../src/io/domain-file.js';
+import { parameterCount } from '../src/models/stylegan2/architecture.js';
+import type { Generator } from '../src/models/stylegan2/generator.js';
+import { loadGenerator } from '../src/models/stylegan2/load.js';
+import { GOLDENS } from './helpers/golden.js';
+
+const repoRoot = join(import.meta.dirname, '..');
+
+function ganvecInfo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info', ...args], { cwd: repoRoot }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function infoJson(path: string): Promise<Record<string, unknown>> {
+  const r = await ganvecInfo([path, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+describe('ganvec info', { concurrency: true }, () => {
+  let dir: string;
+  let rosinality: Generator;
+  let domainFile: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ganvec-info-'));
+    rosinality = await loadGenerator(`${GOLDENS}sg2-tiny-a/ckpt.pt`);
+    domainFile = join(dir, 'pixar.dv.safetensors');
+    const vector = Float32Array.from({ length: rosinality.domainSize }, (_, i) => (i < 32 ? 0.5 : 0));
+    await writeDomainFile(domainFile, {
+      vector,
+      layers: rosinality.domainLayers,
+      metadata: { ...baseModelMetadata(rosinality), prompt: 'pixar', losses: '{"direction":1}', iterations: '300', clip_models: 'ViT-B/32', seed: '7' },
+    });
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('a rosinality generator: architecture, domain layers, fingerprint', async () => {
+    const { code, stdout } = await ganvecInfo([`${GOLDENS}sg2-tiny-a/ckpt.pt`]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^kind\s+StyleGAN2 generator \(rosinality-torch-zip\)$/m);
+    assert.match(stdout, /^resolution\s+32×32$/m);
+    assert.match(stdout, /^n_mlp\s+4$/m);
+    assert.match(stdout, /^channels\s+4:32 8:32 16:24 32:16$/m);
+    assert.match(stdout, /^domain vector\s+192 values \(conv1 32, convs\.0 32, convs\.1 32, convs\.2 32, convs\.3 24, convs\.4 24, convs\.5 16\)$/m);
+    assert.match(stdout, new RegExp(`^fingerprint\\s+${rosinality.source.fingerprint}$`, 'm'));
+    assert.match(stdout, /^w_avg\s+stored$/m);
+  });
+
+  test('an NVIDIA pickle as JSON', async () => {
+    const G = await loadGenerator(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`);
+    const info = await infoJson(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`);
+    assert.deepEqual(
+      { ...info, file: undefined },
+      {
+        kind: 'generator',
+        file: undefined,
+        format: 'nvidia-pkl',
+        resolution: 32,
+        styleDim: 64,
+        nMlp: 2,
+        nLatent: 8,
+        channels: { 4: 32, 8: 32, 16: 24, 32: 12 },
+        parameters: parameterCount(G.arch),
+        domainSize: 188,
+        domainLayers: G.domainLayers,
+        fingerprint: G.source.fingerprint,
+        hasWAvg: true,
+        convClamp: null,
+      },
+    );
+  });
+
+  test('a domain file: which generator it is for, its layers, norm and metadata', async () => {
+    const text = await ganvecInfo([domainFile]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^kind\s+ganvec domain file \(format_version 1\)$/m);
+    assert.match(text.stdout, new RegExp(`^for generator\\s+ckpt \\(fingerprint ${rosinality.source.fingerprint}\\)$`, 'm'));
+    assert.match(text.stdout, /^vector\s+192 values, L2 norm 2\.828$/m);
+    assert.match(text.stdout, /^prompt\s+pixar$/m);
+    const info = await infoJson(domainFile);
+    assert.equal(info.kind, 'domain');
+    assert.equal(info.baseFingerprint, rosinality.source.fingerprint);
+    assert.equal(info.size, 192);
+    assert.ok(Math.abs((info.norm as number) - Math.sqrt(8)) < 1e-6);
+    assert.deepEqual((info.layers as Array<{ name: string; norm: number }>).map((l) => [l.name, l.norm > 0]).slice(0, 2), [['conv1', true], ['convs.0', false]]);
+    assert.equal((info.metadata as Record<string, string>).seed, '7');
+  });
+
+  test('a CLIP checkpoint is named as such', async () => {
+    const info = await infoJson(`${GOLDENS}clip-tiny-a/clip_jit.pt`);
+    assert.equal(info.kind, 'clip');
+    assert.equal(info.format, 'torchscript');
+    assert.equal(info.clipLayout, 'OpenAI');
+    assert.ok((info.tensors as number) > 10);
+  });
+
+  test('a .npy array', async () => {
+    const info = await infoJson(`${GOLDENS}sg2-tiny-a/z.npy`);
+    assert.deepEqual(info, { kind: 'npy', file: `${GOLDENS}sg2-tiny-a/z.npy`, dtype: 'float32', shape: [3, 64] });
+  });
+
+  test('junk and missing files are one-line errors', async () => {
+    const page = join(dir, 'model.pt');
+    await writeFile(page, '<html><head><title>Quota exceeded</title></head></html>');
+    const junk = await ganvecInfo([page]);
+    assert.equal(junk.code, 1);
+    assert.equal(junk.stderr, `ganvec: ${page}: not a checkpoint: it is an HTML page (a web page was saved instead of the file: check the download link, it may need a login or a "confirm download" step)\n`);
+    const missing = await ganvecInfo([join(dir, 'nothing.pt')]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stderr, `ganvec: no such file: ${join(dir, 'nothing.pt')}\n`);
+  });
+});
