@@ -125,8 +125,8 @@ function attention(g: Graph, b: PreparedBlock, x: Value, heads: number, mask: Va
   const v = transpose(part(2), [0, 2, 1, 3]); // [N, H, L, d]
   const scores = matmul(q, kT); // [N, H, L, L]
   const weights = softmax(mask ? add(scores, mask) : scores, -1);
-  const merged = reshape(transpose(matmul(weights, v), [0, 2, 1, 3]), [n, len, width]);
-  return linear(g, b.attnOut, merged); // heads side by side again: [N, L, width]
+  const merged = reshape(transpose(matmul(weights, v), [0, 2, 1, 3]), [n, len, width]); // heads side by side again
+  return linear(g, b.attnOut, merged);
 }
 
 function mlp(g: Graph, b: PreparedBlock, x: Value): Value {

@@ -78,6 +78,13 @@ export function resizeCropMatrices(height: number, width: number, resolution: nu
   return { rows: { data: rows.slice(), shape: [resolution, height] }, colsT: { data: colsT, shape: [width, resolution] } };
 }
 
+/** (x+1)/2 followed by (y − mean)/std, as one x·a + b per channel: a = 0.5/std, b = (0.5 − mean)/std. */
+const GENERATOR_SCALE = Float32Array.from(CLIP_STD, (s) => 0.5 / s);
+const GENERATOR_SHIFT = Float32Array.from(CLIP_STD, (s, i) => (0.5 - CLIP_MEAN[i]!) / s);
+
+/** One pair of matrices per input size and resolution, so graphs that preprocess twice store them once. */
+const matricesCache = new Map<string, { rows: Tensor; colsT: Tensor }>();
+
 /**
  * Generator images [N, 3, H, W] in [-1, 1] → CLIP input [N, 3, R, R]: (x+1)/2, bicubic resize of the short
  * side to R, centre crop, normalise. Every row of a resize matrix sums to 1, so (x+1)/2 and the
@@ -86,11 +93,15 @@ export function resizeCropMatrices(height: number, width: number, resolution: nu
 export function generatorImageToClip(g: Graph, images: Value, resolution: number): Value {
   const [, c, h, w] = images.shape as [number, number, number, number];
   if (images.shape.length !== 4 || c !== 3) throw new Error(`generator images must be [N, 3, H, W], got ${shapeString(images.shape)}`);
-  const { rows, colsT } = resizeCropMatrices(h, w, resolution);
+  const key = `${h}x${w}:${resolution}`;
+  let matrices = matricesCache.get(key);
+  if (!matrices) {
+    matrices = resizeCropMatrices(h, w, resolution);
+    matricesCache.set(key, matrices);
+  }
+  const { rows, colsT } = matrices;
   const resized = matmul(matmul(g.constant(rows.data, rows.shape), images), g.constant(colsT.data, colsT.shape)); // [N, 3, R, R]
-  const scale = Float32Array.from(CLIP_STD, (s) => 0.5 / s);
-  const shift = Float32Array.from(CLIP_STD, (s, i) => (0.5 - CLIP_MEAN[i]!) / s);
-  return add(mul(resized, g.constant(scale, [1, 3, 1, 1])), g.constant(shift, [1, 3, 1, 1]));
+  return add(mul(resized, g.constant(GENERATOR_SCALE, [1, 3, 1, 1])), g.constant(GENERATOR_SHIFT, [1, 3, 1, 1]));
 }
 
 /**
