@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { runCli } from './run.js';
 import { registerModels } from './models.js';
+import { registerGenerate } from './generate.js';
 import { registerInfo } from './info.js';
 import { registerTokenize } from './tokenize.js';
 import { registerEmbed } from './embed.js';
@@ -13,7 +14,7 @@ const program = new Command('ganvec')
   .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
   .version(VERSION);
 
-const commands: Array<(p: Command) => void> = [registerModels, registerInfo, registerTokenize, registerEmbed, registerAdapt];
+const commands: Array<(p: Command) => void> = [registerModels, registerGenerate, registerInfo, registerTokenize, registerEmbed, registerAdapt];
 for (const register of commands) register(program);
 
 await runCli(program, process.argv);

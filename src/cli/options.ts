@@ -1,0 +1,80 @@
+/**
+ * Option-value parsers shared by the ganvec commands, for commander's `.argParser()`. A bad value throws
+ * commander's InvalidArgumentError, so the user gets one line naming the option and what was wrong with it.
+ */
+import { InvalidArgumentError } from 'commander';
+
+/** NumPy's RandomState takes seeds in [0, 2³²). */
+const MAX_SEED = 2 ** 32 - 1;
+/** A range longer than this is a typo (`0-70000000`), not a request. */
+const MAX_SEEDS = 100_000;
+
+/** A comma-separated list with surrounding spaces trimmed: `a, b,c` → ['a', 'b', 'c']. Empty items are an error. */
+export function commaList(text: string): string[] {
+  const items = text.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) throw new InvalidArgumentError(`expected a comma-separated list without empty items, got "${text}".`);
+  return items;
+}
+
+/** Seeds as NVIDIA's scripts take them: `0-7,10,12-13` (ranges inclusive). */
+export function seedList(text: string): number[] {
+  const seeds: number[] = [];
+  for (const item of commaList(text)) {
+    const range = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(item);
+    if (!range) throw new InvalidArgumentError(`"${item}" is not a seed or a range of seeds (examples: 42, 0-7, 0-3,10).`);
+    const first = Number(range[1]);
+    const last = range[2] === undefined ? first : Number(range[2]);
+    if (last > MAX_SEED) throw new InvalidArgumentError(`seeds go from 0 to ${MAX_SEED} (NumPy's RandomState), got ${last}.`);
+    if (last < first) throw new InvalidArgumentError(`the range ${item} ends before it starts.`);
+    if (seeds.length + last - first + 1 > MAX_SEEDS) throw new InvalidArgumentError(`"${text}" asks for more than ${MAX_SEEDS} seeds.`);
+    for (let seed = first; seed <= last; seed++) seeds.push(seed);
+  }
+  return seeds;
+}
+
+export interface NumberBounds {
+  min?: number;
+  max?: number;
+  /** Whether `min` itself is refused (e.g. strictly positive). */
+  exclusiveMin?: boolean;
+}
+
+/** A parser for a finite number within bounds. */
+export function numberIn(bounds: NumberBounds = {}): (text: string) => number {
+  return (text) => checkBounds(parseFinite(text), text, bounds);
+}
+
+/** A parser for an integer within bounds. */
+export function integerIn(bounds: NumberBounds = {}): (text: string) => number {
+  return (text) => {
+    const value = parseFinite(text);
+    if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number, got "${text}".`);
+    return checkBounds(value, text, bounds);
+  };
+}
+
+/** A parser for a comma-separated list of finite numbers within bounds: `0.5,1,-0.25`. */
+export function numberListIn(bounds: NumberBounds = {}): (text: string) => number[] {
+  const one = numberIn(bounds);
+  return (text) => commaList(text).map(one);
+}
+
+/** For options that may be given several times: `--domain a --domain b` → ['a', 'b']. */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function parseFinite(text: string): number {
+  // Number('') is 0 and Number('0x10') is 16: accept decimal notation only.
+  const value = /^\s*[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?\s*$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(value)) throw new InvalidArgumentError(`expected a number, got "${text}".`);
+  return value;
+}
+
+function checkBounds(value: number, text: string, { min, max, exclusiveMin = false }: NumberBounds): number {
+  if (min !== undefined && (value < min || (exclusiveMin && value === min))) {
+    throw new InvalidArgumentError(`must be ${exclusiveMin ? 'greater than' : 'at least'} ${min}, got ${text}.`);
+  }
+  if (max !== undefined && value > max) throw new InvalidArgumentError(`must be at most ${max}, got ${text}.`);
+  return value;
+}
