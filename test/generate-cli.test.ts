@@ -79,9 +79,9 @@ describe('golden parity through the CLI', { concurrency: true }, () => {
   parity('rosinality, no noise', ['--model', `${SG2}ckpt.pt`, '--z', `${SG2}z.npy`, '--noise', 'none'], 'sg2-tiny-a', 'img_nonoise.npy');
   parity('rosinality, W with a raw .npy domain vector', ['--model', `${SG2}ckpt.pt`, '--w', `${SG2}w.npy`, '--domain', `${SG2}domain.npy`], 'sg2-tiny-a', 'img_domain.npy');
   parity(
-    'rosinality, a domain mixed from two half-strength copies equals the domain',
-    ['--model', `${SG2}ckpt.pt`, '--w', `${SG2}w.npy`, '--domain', `${SG2}domain.npy`, '--domain', `${SG2}domain.npy`, '--domain-strength', '0.5'],
-    'sg2-tiny-a',
+    'NVIDIA pickle, W+ with a domain mixed from two half-strength copies of it',
+    ['--model', `${ADA}network-snapshot.pkl`, '--w', `${ADA}ws.npy`, '--domain', `${ADA}domain.npy`, '--domain', `${ADA}domain.npy`, '--domain-strength', '0.5'],
+    'sg2ada-tiny-a',
     'img_domain.npy',
   );
   parity('NVIDIA pickle, const noise, in batches of 2', ['--model', `${ADA}network-snapshot.pkl`, '--z', `${ADA}z.npy`, '--batch', '2'], 'sg2ada-tiny-a', 'img_const.npy');

@@ -165,8 +165,9 @@ function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: T
   if (!file) return { kind: 'z', rows: zFromSeeds(seeds, d), names: seeds.map((s) => `seed${String(s).padStart(4, '0')}.png`) };
   const { kind, path, rows } = file;
   const shape = rows.shape;
-  const fits = kind === 'z' ? shape.length === 2 && shape[1] === d : (shape.length === 2 && shape[1] === d) || (shape.length === 3 && shape[1] === G.nLatent && shape[2] === d);
-  if (!fits || shape[0] === 0) {
+  const isW = shape.length === 2 && shape[1] === d;
+  const isWPlus = shape.length === 3 && shape[1] === G.nLatent && shape[2] === d;
+  if (!(kind === 'z' ? isW : isW || isWPlus) || shape[0] === 0) {
     const wants = kind === 'z' ? `[N, ${d}]` : `W [N, ${d}] or W+ [N, ${G.nLatent}, ${d}]`;
     throw new UsageError(`--${kind} ${path} has shape ${shapeString(shape)}; this generator takes ${wants} with N ≥ 1`);
   }

@@ -6,7 +6,7 @@ import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { DOMAIN_FILE_FORMAT, isNpyFile, readDomainFile, type DomainFile } from '../io/domain-file.js';
 import { readNpy } from '../io/npy.js';
 import type { LoadedTensor } from '../io/storage.js';
-import { parameterCount, type StyleGAN2 } from '../models/stylegan2/architecture.js';
+import { domainLayers, domainSize, parameterCount, type StyleGAN2 } from '../models/stylegan2/architecture.js';
 import { fingerprint } from '../models/stylegan2/fingerprint.js';
 import { readGeneratorFile } from '../models/stylegan2/load.js';
 import { rosinalityPrefix } from '../models/stylegan2/rosinality.js';
@@ -56,8 +56,7 @@ async function describe(path: string): Promise<Description> {
 }
 
 function describeGenerator(path: string, arch: StyleGAN2, format: string): Description {
-  const layers = arch.convs.map((c) => ({ name: c.name, dim: c.inChannels }));
-  const domainSize = layers.reduce((n, l) => n + l.dim, 0);
+  const layers = domainLayers(arch);
   const json = {
     kind: 'generator',
     file: path,
@@ -68,7 +67,7 @@ function describeGenerator(path: string, arch: StyleGAN2, format: string): Descr
     nLatent: arch.nLatent,
     channels: arch.channels,
     parameters: parameterCount(arch),
-    domainSize,
+    domainSize: domainSize(arch),
     domainLayers: layers,
     fingerprint: fingerprint(arch),
     hasWAvg: arch.wAvg !== undefined,
@@ -83,7 +82,7 @@ function describeGenerator(path: string, arch: StyleGAN2, format: string): Descr
     ['n_latent', String(arch.nLatent)],
     ['channels', Object.entries(arch.channels).map(([res, c]) => `${res}:${c}`).join(' ')],
     ['parameters', json.parameters.toLocaleString('en-US')],
-    ['domain vector', `${domainSize.toLocaleString('en-US')} values (${layers.map((l) => `${l.name} ${l.dim}`).join(', ')})`],
+    ['domain vector', `${json.domainSize.toLocaleString('en-US')} values (${layers.map((l) => `${l.name} ${l.dim}`).join(', ')})`],
     ['fingerprint', json.fingerprint],
     ['w_avg', json.hasWAvg ? 'stored' : 'absent (estimated from 4,096 samples when truncating)'],
     ['conv clamp', arch.convClamp === null ? 'none' : String(arch.convClamp)],
