@@ -9,12 +9,13 @@ import { registerInfo } from './info.js';
 import { registerTokenize } from './tokenize.js';
 import { registerEmbed } from './embed.js';
 import { registerAdapt } from './adapt.js';
+import { registerEval } from './eval.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
   .version(VERSION);
 
-const commands: Array<(p: Command) => void> = [registerModels, registerGenerate, registerInfo, registerTokenize, registerEmbed, registerAdapt];
+const commands: Array<(p: Command) => void> = [registerModels, registerGenerate, registerInfo, registerTokenize, registerEmbed, registerAdapt, registerEval];
 for (const register of commands) register(program);
 
 await runCli(program, process.argv);
