@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
-import { loadDomainVector, writeDomainFile } from '../io/domain-file.js';
+import { baseModelMetadata, loadDomainVector, writeDomainFile } from '../io/domain-file.js';
 import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
@@ -193,8 +193,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
       vector,
       layers: G.domainLayers,
       metadata: {
-        base_model: basename(G.source.path),
-        base_fingerprint: G.source.fingerprint,
+        ...baseModelMetadata(G),
         ...(imageSet
           ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
           : { prompt: target, source_text: source }),
