@@ -84,3 +84,49 @@ export function polyphaseUpsampleFir(channels: number): Tensor {
   }
   return { data: out, shape: [4 * channels, channels, 3, 3] };
 }
+
+/**
+ * Wide layers take the cheaper route: the transposed conv alone as a 2x2 polyphase conv (16 taps per
+ * input pixel instead of 36), then the FIR as a depthwise 4x4 conv at the high resolution. With
+ * q the output phase and t ∈ {−1, 0} the input offset, the transposed conv's samples are
+ *   V[2j + q] = T[2j + q − 1]:  V0[j] = x[j−1]·W[1],  V1[j] = x[j]·W[0] + x[j−1]·W[2],  j ∈ [0, H]
+ * so conv(pad 1, 2x2) + DepthToSpace gives V over 2H + 2 samples, and the blur (pads 0 before, 1 after)
+ * reads B[y] = Σₐ K[a]·V[y + a], y ∈ [0, 2H).
+ */
+const TAP_ROW = [
+  [1, -1], // phase 0: offset −1 → W[1]; offset 0 → none
+  [2, 0], // phase 1: offset −1 → W[2]; offset 0 → W[0]
+];
+
+/** Weight [O, I, 3, 3] → [4·O, I, 2, 2] for conv(pads 1) + DepthToSpace(2), before the FIR. */
+export function polyphaseTransposedConv(weight: Tensor): Tensor {
+  const [o, i] = weight.shape as [number, number, number, number];
+  const out = new Float32Array(4 * o * i * 4);
+  for (let qy = 0; qy < 2; qy++) {
+    for (let qx = 0; qx < 2; qx++) {
+      for (let oc = 0; oc < o; oc++) {
+        const oc4 = (qy * 2 + qx) * o + oc;
+        for (let ic = 0; ic < i; ic++) {
+          for (let ty = 0; ty < 2; ty++) {
+            for (let tx = 0; tx < 2; tx++) {
+              const ky = TAP_ROW[qy]![ty]!;
+              const kx = TAP_ROW[qx]![tx]!;
+              if (ky < 0 || kx < 0) continue;
+              out[((oc4 * i + ic) * 2 + ty) * 2 + tx] = weight.data[((oc * i + ic) * 3 + ky) * 3 + kx]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return { data: out, shape: [4 * o, i, 2, 2] };
+}
+
+/** The [1,3,3,1] FIR with gain 4 as a depthwise kernel [C, 1, 4, 4]. */
+export function firDepthwise(channels: number): Tensor {
+  const out = new Float32Array(channels * 16);
+  for (let c = 0; c < channels; c++) {
+    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) out[c * 16 + a * 4 + b] = FIR[a]! * FIR[b]!;
+  }
+  return { data: out, shape: [channels, 1, 4, 4] };
+}
