@@ -23,5 +23,6 @@ export const CASES: BenchCase[] = [
   { name: 'generate-1024-b4', run: () => benchGenerate(1024, 4), pytorch: 6.3, roofline: 0.89 },
   { name: 'clip-vit-b32', run: benchClip, pytorch: 0.18, roofline: 0.03 },
   { name: 'adapt-256-b2', run: () => benchAdaptStep(256, 2), pytorch: 14.3, roofline: 4.3 },
+  { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
 ];

@@ -77,7 +77,7 @@ export interface AdaptRun {
 export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptResult> {
   const { settings, clips } = run;
   const graph = buildStepGraph({ arch: G.arch, clips, batch: settings.batch, losses: settings.losses });
-  const session = await Session.fromGraph(graph, run.session);
+  const session = await Session.fromGraph(graph, { ...run.session, memoryArena: false });
   const vector = new Float32Array(run.start?.vector ?? new Float32Array(G.domainSize));
   const optimizer = run.start?.optimizer ?? adamInit(G.domainSize);
   const losses: number[] = [];
