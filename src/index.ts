@@ -21,7 +21,7 @@ export { adaptDomain, DEFAULT_SETTINGS, type AdaptSettings, type StepReport, typ
 export { evaluateDomain, type Evaluation } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
 
-export { readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, type DomainFile } from './io/domain-file.js';
+export { readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, baseModelMetadata, type DomainFile } from './io/domain-file.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint } from './io/checkpoint.js';

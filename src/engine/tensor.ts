@@ -31,3 +31,11 @@ export function zeros(shape: number[]): Tensor {
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/** [r, c] → [c, r] on the host (weights are stored as PyTorch lays them out; MatMul wants the transpose). */
+export function transpose2d(t: Tensor): Tensor {
+  const [r, c] = t.shape as [number, number];
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
+  return { data: out, shape: [c, r] };
+}

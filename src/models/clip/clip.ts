@@ -8,7 +8,8 @@ import { basename } from 'node:path';
 import { mapBatches } from '../../engine/batching.js';
 import { Graph } from '../../engine/graph.js';
 import { cast } from '../../engine/ops.js';
-import { Session, type SessionOptions } from '../../engine/session.js';
+import type { SessionOptions } from '../../engine/session.js';
+import { SessionCache } from '../../engine/session-cache.js';
 import { shapeString, type Tensor } from '../../engine/tensor.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
 import { resolveModel } from '../../io/resolve-model.js';
@@ -39,16 +40,17 @@ const DEFAULT_BATCH = 8;
 
 export class Clip {
   private readonly maxBatch: number;
-  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly sessions: SessionCache;
 
   constructor(
     readonly weights: ClipWeights,
     /** The registry name, or the file name of a local checkpoint. */
     readonly name: string,
     readonly source: ClipSource,
-    private readonly options: ClipOptions = {},
+    options: ClipOptions = {},
   ) {
     this.maxBatch = options.batch ?? DEFAULT_BATCH;
+    this.sessions = new SessionCache(options);
   }
 
   /** Side of the square input images, e.g. 224. */
@@ -75,7 +77,7 @@ export class Clip {
       throw new Error(`${this.name} takes images [N, 3, ${r}, ${r}], got ${shapeString(pixels.shape)}`);
     }
     const batch = this.batchFor(n);
-    const session = await this.session(`image:${batch}`, () => {
+    const session = await this.sessions.get(`image:${batch}`, () => {
       const g = new Graph('clip_image');
       g.output('features', imageEncoder(g, this.weights, g.input('pixels', [batch, 3, r, r])));
       return g;
@@ -93,7 +95,7 @@ export class Clip {
       throw new Error(`generator images must be [N, 3, H, W], got ${shapeString(images.shape)}`);
     }
     const batch = this.batchFor(n);
-    const session = await this.session(`generator-image:${batch}:${h}x${w}`, () => {
+    const session = await this.sessions.get(`generator-image:${batch}:${h}x${w}`, () => {
       const g = new Graph('clip_generator_image');
       const pixels = generatorImageToClip(g, g.input('images', [batch, 3, h, w]), this.resolution);
       g.output('features', imageEncoder(g, this.weights, pixels));
@@ -110,7 +112,7 @@ export class Clip {
       throw new Error(`${this.name} takes token ids [N, ${ctx}], got ${shapeString(ids.shape)}`);
     }
     const batch = this.batchFor(n);
-    const session = await this.session(`text:${batch}`, () => {
+    const session = await this.sessions.get(`text:${batch}`, () => {
       const g = new Graph('clip_text');
       // Ids travel as float32 (exact below 2^24; the vocabulary has 49,408) so that mapBatches can chunk them.
       const idsFloat = g.input('ids', [batch, ctx]);
@@ -130,22 +132,13 @@ export class Clip {
   }
 
   async release(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+    await this.sessions.release();
   }
 
   private batchFor(n: number): number {
     return Math.min(n, this.maxBatch);
   }
 
-  private session(kind: string, build: () => Graph): Promise<Session> {
-    let s = this.sessions.get(kind);
-    if (!s) {
-      s = Session.fromGraph(build(), this.options);
-      this.sessions.set(kind, s);
-    }
-    return s;
-  }
 }
 
 /** A checkpoint file → CLIP weights, whichever supported layout it has. */

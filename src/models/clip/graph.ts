@@ -10,7 +10,7 @@ import type { Graph, Value } from '../../engine/graph.js';
 import {
   add, gather, layerNorm, matmul, mul, pad, reshape, sigmoid, slice, softmax, transpose,
 } from '../../engine/ops.js';
-import { shapeString, type Tensor } from '../../engine/tensor.js';
+import { shapeString, transpose2d, type Tensor } from '../../engine/tensor.js';
 import type { ClipWeights, LayerNormWeights, LinearWeights, ResidualBlockWeights } from './architecture.js';
 
 const LAYER_NORM_EPS = 1e-5;
@@ -48,12 +48,6 @@ interface Prepared {
 
 const preparedCache = new WeakMap<ClipWeights, Prepared>();
 
-function transpose2d(t: Tensor): Tensor {
-  const [r, c] = t.shape as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { data: out, shape: [c, r] };
-}
 
 function prepareLinear(l: LinearWeights): PreparedLinear {
   return { weightT: transpose2d(l.weight), bias: l.bias };

@@ -8,7 +8,8 @@ import { mapBatches } from '../../engine/batching.js';
 import { Graph } from '../../engine/graph.js';
 import { grad } from '../../engine/grad.js';
 import { mul, sumAll } from '../../engine/ops.js';
-import { Session, type SessionOptions } from '../../engine/session.js';
+import type { SessionOptions } from '../../engine/session.js';
+import { SessionCache } from '../../engine/session-cache.js';
 import { shapeString, type Tensor } from '../../engine/tensor.js';
 import { domainLayers, domainSize, type StyleGAN2 } from './architecture.js';
 import { mappingNetwork, synthesisNetwork } from './graph.js';
@@ -53,15 +54,16 @@ const W_AVG_SAMPLES = 4096;
 
 export class Generator {
   readonly batch: number;
-  private readonly sessions = new Map<string, Promise<Session>>();
+  private readonly sessions: SessionCache;
   private estimatedWAvg: Float32Array | undefined;
 
   constructor(
     readonly arch: StyleGAN2,
     readonly source: GeneratorSource,
-    private readonly options: GeneratorOptions = {},
+    options: GeneratorOptions = {},
   ) {
     this.batch = options.batch ?? 1;
+    this.sessions = new SessionCache(options);
   }
 
   get size(): number {
@@ -83,7 +85,7 @@ export class Generator {
   /** z [N, D] → W [N, D]. */
   async mapping(z: Tensor): Promise<Tensor> {
     this.checkLatent(z, 'z');
-    const session = await this.session('mapping', () => {
+    const session = await this.sessions.get('mapping', () => {
       const g = new Graph('mapping');
       g.output('w', mappingNetwork(g, this.arch, g.input('z', [this.batch, this.styleDim])));
       return g;
@@ -119,7 +121,7 @@ export class Generator {
 
   /** W or W+ → images [N, 3, size, size] in [-1, 1] (not clamped). */
   async synthesize(opts: SynthesizeOptions): Promise<Tensor> {
-    const session = await this.session('synthesis', () => {
+    const session = await this.sessions.get('synthesis', () => {
       const g = new Graph('synthesis');
       g.output('img', synthesisNetwork(g, this.arch, this.synthesisInputs(g)));
       return g;
@@ -138,7 +140,7 @@ export class Generator {
    * the batch) and to w (in the shape it was given: W or W+).
    */
   async vjp(opts: SynthesizeOptions, cotangent: Tensor): Promise<{ domain: Float32Array; w: Tensor }> {
-    const session = await this.session('vjp', () => {
+    const session = await this.sessions.get('vjp', () => {
       const g = new Graph('synthesis_vjp');
       const inputs = this.synthesisInputs(g);
       const img = synthesisNetwork(g, this.arch, inputs);
@@ -168,8 +170,7 @@ export class Generator {
   }
 
   async release(): Promise<void> {
-    for (const s of this.sessions.values()) await (await s).release();
-    this.sessions.clear();
+    await this.sessions.release();
   }
 
   private synthesisInputs(g: Graph) {
@@ -180,14 +181,6 @@ export class Generator {
     };
   }
 
-  private session(kind: string, build: () => Graph): Promise<Session> {
-    let s = this.sessions.get(kind);
-    if (!s) {
-      s = Session.fromGraph(build(), this.options);
-      this.sessions.set(kind, s);
-    }
-    return s;
-  }
 
   private domainTensor(domain: Float32Array | Tensor | undefined): Tensor {
     const data = domain === undefined ? new Float32Array(this.domainSize) : 'data' in domain ? domain.data : domain;

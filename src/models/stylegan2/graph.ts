@@ -13,7 +13,7 @@ import type { Graph, Value } from '../../engine/graph.js';
 import {
   add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
 } from '../../engine/ops.js';
-import type { Tensor } from '../../engine/tensor.js';
+import { transpose2d, type Tensor } from '../../engine/tensor.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
 
@@ -47,12 +47,6 @@ interface Prepared {
 
 const preparedCache = new WeakMap<StyleGAN2, Map<number, Prepared>>();
 
-function transpose2d(t: Tensor): Tensor {
-  const [r, c] = t.shape as [number, number];
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j]!;
-  return { data: out, shape: [c, r] };
-}
 
 /** [out, in, k, k] → [in, out] of Σₖ W², the demodulation matrix. */
 function squaredSumT(w: Tensor): Tensor {
