@@ -26,7 +26,9 @@ if (child) {
     const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', c.name], { encoding: 'utf8', maxBuffer: 1 << 24 });
     const result = JSON.parse(out) as CaseResult;
     for (const r of result.rows) {
-      const vs = (ref?: number) => (ref ? `${ref} (${(r.value / ref).toFixed(2)}x)` : '—');
+      // The references are per step or per image: they apply to rows in the case's first unit only.
+      const comparable = r.unit === result.rows[0]!.unit;
+      const vs = (ref?: number) => (ref && comparable ? `${ref} (${(r.value / ref).toFixed(2)}x)` : '—');
       const line = `| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${vs(c.pytorch)} | ${vs(c.roofline)} | ${result.peakRssMB.toFixed(0)} MB |`;
       lines.push(line);
       process.stderr.write(`${r.value.toFixed(3)} ${r.unit}, peak RSS ${result.peakRssMB.toFixed(0)} MB\n`);
@@ -40,6 +42,7 @@ if (child) {
     `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on ${machine}.`,
     `Random weights of the real shapes. "PyTorch" is the public reference code on the same machine (../shared/ANCHORS.md);`,
     `the ratio is ours / theirs (below 1 is faster). Peak RSS is the whole benchmark process.`,
+    `This machine is a shared VM: repeated runs of the same case differ by up to about ±25%.`,
     ``,
     `| case | ganvec | PyTorch | roofline | peak RSS |`,
     `| --- | --- | --- | --- | --- |`,

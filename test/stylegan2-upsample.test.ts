@@ -8,7 +8,7 @@ import { Graph } from '../src/engine/graph.js';
 import { grad } from '../src/engine/grad.js';
 import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
-import { domainSize } from '../src/models/stylegan2/architecture.js';
+import { domainSize } from '../src/adapters/domain-vector.js';
 import { synthesisNetwork } from '../src/models/stylegan2/graph.js';
 import { noiseInputs } from '../src/models/stylegan2/latents.js';
 import { readGeneratorFile } from '../src/models/stylegan2/load.js';

@@ -4,6 +4,7 @@
  * string metadata saying what it was trained on and how. A vector only means something on the exact
  * weights it was trained against, so loading checks the generator's layers and weight fingerprint.
  */
+import type { DomainLayer } from '../adapters/domain-vector.js';
 import { basename, extname } from 'node:path';
 import { numel, shapeString } from '../engine/tensor.js';
 import type { Generator } from '../models/stylegan2/generator.js';
@@ -16,10 +17,7 @@ import { readSafetensors, writeSafetensors } from './safetensors.js';
 export const DOMAIN_FILE_FORMAT = 'ganvec-domain';
 export const DOMAIN_FILE_VERSION = '1';
 
-export interface DomainLayer {
-  name: string;
-  dim: number;
-}
+export type { DomainLayer };
 
 export interface DomainFile {
   /** The flat vector: the layers' values concatenated in `layers` order. */

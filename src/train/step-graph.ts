@@ -17,7 +17,8 @@ import type { LossName, LossWeights } from '../losses/weights.js';
 import type { ClipWeights } from '../models/clip/architecture.js';
 import { imageEncoder } from '../models/clip/graph.js';
 import { generatorImageToClip } from '../models/clip/preprocess.js';
-import { domainSize, type StyleGAN2 } from '../models/stylegan2/architecture.js';
+import { domainLayers, domainSize } from '../adapters/domain-vector.js';
+import type { StyleGAN2 } from '../models/stylegan2/architecture.js';
 import { synthesisNetwork } from '../models/stylegan2/graph.js';
 
 export interface StepGraphSpec {
@@ -54,7 +55,7 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     }
     if (losses.indomain > 0) accumulate('indomain', indomainLoss(frozen, adapted), weight);
   });
-  if (losses.offsets_l2 > 0) terms.set('offsets_l2', offsetsL2Loss(domain, arch.convs.map((c) => c.inChannels)));
+  if (losses.offsets_l2 > 0) terms.set('offsets_l2', offsetsL2Loss(domain, domainLayers(arch).map((l) => l.dim)));
 
   let loss: Value | undefined;
   for (const [name, term] of terms) {

@@ -66,15 +66,6 @@ export interface StyleGAN2 {
   convClamp: number | null;
 }
 
-/** One entry per domain-vector layer, in the flat vector's order. */
-export function domainLayers(g: StyleGAN2): Array<{ name: string; dim: number }> {
-  return g.convs.map((c) => ({ name: c.name, dim: c.inChannels }));
-}
-
-export function domainSize(g: StyleGAN2): number {
-  return g.convs.reduce((n, c) => n + c.inChannels, 0);
-}
-
 export function parameterCount(g: StyleGAN2): number {
   const dense = (d: DenseWeights) => d.weight.data.length + d.bias.length;
   let n = g.constInput.data.length + g.mapping.reduce((s, d) => s + dense(d), 0);

@@ -11,7 +11,8 @@ import { mul, sumAll } from '../../engine/ops.js';
 import type { SessionOptions } from '../../engine/session.js';
 import { SessionCache } from '../../engine/session-cache.js';
 import { shapeString, type Tensor } from '../../engine/tensor.js';
-import { domainLayers, domainSize, type StyleGAN2 } from './architecture.js';
+import { domainLayers, domainSize, type DomainLayer } from '../../adapters/domain-vector.js';
+import type { StyleGAN2 } from './architecture.js';
 import { mappingNetwork, synthesisNetwork } from './graph.js';
 import { RandomState } from '../../random/random-state.js';
 import { mixStyles, noiseInputs, toWPlus, truncate, type NoiseMode } from './latents.js';
@@ -78,7 +79,7 @@ export class Generator {
   get domainSize(): number {
     return domainSize(this.arch);
   }
-  get domainLayers(): Array<{ name: string; dim: number }> {
+  get domainLayers(): DomainLayer[] {
     return domainLayers(this.arch);
   }
 

@@ -14,6 +14,7 @@ import {
   add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../engine/tensor.js';
+import { domainScales } from '../../adapters/domain-vector.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
 
@@ -165,13 +166,8 @@ export function synthesisNetwork(g: Graph, G: StyleGAN2, inputs: SynthesisInputs
   const P = prepare(G, inputs.separateUpsampleFrom);
   const { ws, noises, domain } = inputs;
   const n = ws.shape[0]!;
-  let offset = 0;
-  const domainScale = (layer: StyledConvWeights): Value | undefined => {
-    if (!domain) return undefined;
-    const piece = slice(domain, 0, offset, offset + layer.inChannels);
-    offset += layer.inChannels;
-    return reshape(add(piece, 1), [1, layer.inChannels]);
-  };
+  const scales = domain ? domainScales(G, domain) : undefined;
+  const domainScale = (layer: StyledConvWeights) => scales?.get(layer);
   const c4 = G.constInput.shape[0]!;
   const constInput = constant(g, { data: G.constInput.data, shape: [1, c4, 4, 4] });
   let x = expand(constInput, [n, c4, 4, 4]);
