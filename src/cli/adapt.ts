@@ -158,7 +158,8 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   }
 
   const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
-  const G = await loadGenerator(flags.from, { threads });
+  // The training batch also serves mapping, previews and the source samples of --images.
+  const G = await loadGenerator(flags.from, { threads, batch: settings.batch });
   const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
   if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
   const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
