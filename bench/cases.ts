@@ -25,4 +25,5 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-256-b2', run: () => benchAdaptStep(256, 2), pytorch: 14.3, roofline: 4.3 },
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
+  { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
 ];

@@ -12,6 +12,7 @@ import type { Generator } from '../models/stylegan2/generator.js';
 import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
 import type { AdamState } from '../train/adam.js';
 import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
+import { chooseMicroBatch } from '../train/step-runner.js';
 import { PreviewWriter } from '../train/preview.js';
 import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
 import { IMAGE_LOSSES, TEXT_LOSSES } from '../train/adapt-target.js';
@@ -38,6 +39,7 @@ interface AdaptFlags {
   previewEvery: string;
   saveEvery: string;
   threads?: string;
+  microBatch?: string;
   json?: boolean;
   resume?: boolean;
 }
@@ -124,6 +126,7 @@ export function registerAdapt(program: Command): void {
     .option('--preview-every <n>', 'steps between previews', '50')
     .option('--save-every <n>', 'steps between saves of the domain file and optimiser state', '25')
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
+    .option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding; default: the whole batch if it fits in memory)')
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .option('--resume', 'continue the run saved in --out (its optimiser state is beside it)')
     .addHelpText('after', `
@@ -150,6 +153,8 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   const previewEvery = number('--preview-every', flags.previewEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
   const saveEvery = number('--save-every', flags.saveEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
   const threads = flags.threads === undefined ? undefined : number('--threads', flags.threads, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
+  const microBatch = flags.microBatch === undefined ? undefined
+    : number('--micro-batch', flags.microBatch, (x) => isInt(x) && x >= 1 && settings.batch % x === 0, `a divisor of --batch ${settings.batch}`);
   const out = resolve(flags.out ?? `${slug(flags.images ? basename(resolve(flags.images[0]!)) : target)}.dv.safetensors`);
   await checkWritable(out);
   if (flags.resume && !existsSync(out)) throw new UsageError(`--resume: ${out} does not exist`);
@@ -168,7 +173,9 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   const clips: Clip[] = [];
   for (const name of clipNames) clips.push(await loadClip(name, { threads }));
 
-  progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}`);
+  const chosenMicroBatch = microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
+  progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}` +
+    (chosenMicroBatch < settings.batch ? `; micro-batches of ${chosenMicroBatch}` : ''));
   if (imageSet) {
     for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
     progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
@@ -230,6 +237,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
       start,
       signal: abort.signal,
       session: { threads },
+      microBatch: chosenMicroBatch,
       onStep: async (r: StepReport) => {
         progress.step(r);
         if (r.step % saveEvery === 0) await save(r.vector, r.optimizer);

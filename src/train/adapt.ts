@@ -4,14 +4,14 @@
  * (after the step under way), or at a non-finite loss or gradient — always returning the last finite
  * vector with its optimiser state, so no work is lost.
  */
-import { Session, type SessionOptions } from '../engine/session.js';
+import type { SessionOptions } from '../engine/session.js';
 import type { LossWeights } from '../losses/weights.js';
 import type { ClipWeights } from '../models/clip/architecture.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { noiseInputs } from '../models/stylegan2/latents.js';
 import { adamInit, adamStep, type AdamState } from './adam.js';
 import { sampleStepLatents } from './latent-sampler.js';
-import { buildStepGraph } from './step-graph.js';
+import { chooseMicroBatch, createStepRunner } from './step-runner.js';
 
 export interface AdaptSettings {
   iterations: number;
@@ -72,31 +72,29 @@ export interface AdaptRun {
   signal?: AbortSignal;
   onStep?: (report: StepReport) => void | Promise<void>;
   session?: SessionOptions;
+  /**
+   * Samples per graph run; the batch's losses are still computed over the whole batch. Default: the
+   * whole batch if it is expected to fit in 70% of this machine's memory, else the largest divisor that does.
+   */
+  microBatch?: number;
 }
 
 export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptResult> {
   const { settings, clips } = run;
-  const graph = buildStepGraph({ arch: G.arch, clips, batch: settings.batch, losses: settings.losses });
-  const session = await Session.fromGraph(graph, { ...run.session, memoryArena: false });
+  const spec = { arch: G.arch, clips, batch: settings.batch, losses: settings.losses };
+  const microBatch = run.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
+  const step = await createStepRunner(spec, microBatch, run.session);
   const vector = new Float32Array(run.start?.vector ?? new Float32Array(G.domainSize));
   const optimizer = run.start?.optimizer ?? adamInit(G.domainSize);
   const losses: number[] = [];
-  const directions = Object.fromEntries(clips.map((c, k) => [`direction_${k}`, { data: c.direction, shape: [c.direction.length] }]));
+  const directions = clips.map((c) => c.direction);
   try {
     while (optimizer.step < settings.iterations) {
       if (run.signal?.aborted) return { vector, optimizer, stopped: 'interrupted', losses };
       const t0 = performance.now();
       const latents = await sampleStepLatents(G, settings.batch, settings.seed, optimizer.step, settings.mixing);
       const noises = noiseInputs(G.arch.convs, settings.batch, latents.noise, latents.noiseSeed);
-      const feeds = {
-        ws: latents.ws,
-        domain: { data: vector, shape: [vector.length] },
-        ...Object.fromEntries(noises.map((t, i) => [`noise_${i}`, t])),
-        ...(settings.losses.direction > 0 ? directions : {}),
-      };
-      const out = await session.run(feeds);
-      const loss = out.loss!.data[0]!;
-      const gradient = out.grad_domain!.data;
+      const { loss, terms, gradient } = await step.run({ ws: latents.ws, noises, vector, directions });
       if (!Number.isFinite(loss) || !gradient.every(Number.isFinite)) {
         return {
           vector, optimizer, stopped: 'non-finite', losses,
@@ -105,8 +103,6 @@ export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptRes
       }
       adamStep(vector, gradient, optimizer, settings);
       losses.push(loss);
-      const terms: Record<string, number> = {};
-      for (const name of Object.keys(settings.losses)) if (out[name]) terms[name] = out[name]!.data[0]!;
       await run.onStep?.({
         step: optimizer.step, iterations: settings.iterations, loss, terms, vector, optimizer,
         seconds: (performance.now() - t0) / 1000,
@@ -114,6 +110,6 @@ export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptRes
     }
     return { vector, optimizer, stopped: 'done', losses };
   } finally {
-    await session.release();
+    await step.release();
   }
 }

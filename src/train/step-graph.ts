@@ -1,14 +1,21 @@
 /**
- * One adaptation step as one graph (DESIGN.md §5): the frozen generator A and the adapted generator B on
- * the same latents and noise, each CLIP model on both image sets, the weighted losses, and
- * d(loss)/d(domain). Only the domain vector is an input that gradients flow to; A's branch is forward only.
+ * One adaptation step as graphs (DESIGN.md §5): the frozen generator A and the adapted generator B on the
+ * same latents and noise, each CLIP model on both image sets, the weighted losses, and d(loss)/d(domain).
+ * Only the domain vector is an input that gradients flow to; A's branch is forward only.
  *
- * Inputs:  ws [B, L, D], noise_i [B, 1, R, R], domain [Dd], direction_k [E_k] (unit, per CLIP model)
- * Outputs: loss, one scalar per active loss term, grad_domain [Dd]
+ * Fused (the whole batch in one graph, fastest):
+ *   buildStepGraph: ws [B, L, D], noise_i [B, 1, R, R], domain [Dd], direction_k [E_k]
+ *                   → loss, one scalar per active loss term, grad_domain [Dd]
+ * Micro-batched (memory ∝ micro-batch; the adapted forward runs twice):
+ *   buildEmbeddingGraph   (per micro-batch) ws, noise_i, domain → frozen_k, adapted_k [m, E_k] (unit)
+ *   buildLossGraph        (whole batch)     frozen_k, adapted_k [B, E_k], domain, direction_k
+ *                                           → loss, terms, grad_domain (of offsets_l2), cot_adapted_k
+ *   buildAdaptedVjpGraph  (per micro-batch) ws, noise_i, domain, cot_adapted_k → grad_domain
+ * The losses couple samples (indomain compares pairs), so they see the whole batch's embeddings.
  */
 import { Graph, type Value } from '../engine/graph.js';
 import { grad } from '../engine/grad.js';
-import { add, mul } from '../engine/ops.js';
+import { add, mul, sumAll } from '../engine/ops.js';
 import { directionLoss } from '../losses/direction.js';
 import { l2Normalize } from '../losses/embedding.js';
 import { indomainLoss } from '../losses/indomain.js';
@@ -29,15 +36,30 @@ export interface StepGraphSpec {
   losses: LossWeights;
 }
 
-export function buildStepGraph(spec: StepGraphSpec): Graph {
-  const { arch, clips, batch, losses } = spec;
-  const g = new Graph('adapt_step');
-  const ws = g.input('ws', [batch, arch.nLatent, arch.styleDim]);
-  const noises = arch.convs.map((c, i) => g.input(`noise_${i}`, [batch, 1, c.resolution, c.resolution]));
-  const domain = g.input('domain', [domainSize(arch)]);
-  const frozenImages = synthesisNetwork(g, arch, { ws, noises });
-  const adaptedImages = synthesisNetwork(g, arch, { ws, noises, domain });
+interface LatentInputs {
+  ws: Value;
+  noises: Value[];
+  domain: Value;
+}
 
+function latentInputs(g: Graph, arch: StyleGAN2, batch: number): LatentInputs {
+  return {
+    ws: g.input('ws', [batch, arch.nLatent, arch.styleDim]),
+    noises: arch.convs.map((c, i) => g.input(`noise_${i}`, [batch, 1, c.resolution, c.resolution])),
+    domain: g.input('domain', [domainSize(arch)]),
+  };
+}
+
+/** Unit CLIP embeddings [N, E] of generator images. */
+function embed(g: Graph, clip: ClipWeights, images: Value): Value {
+  return l2Normalize(imageEncoder(g, clip, generatorImageToClip(g, images, clip.config.vision.resolution)));
+}
+
+/** The weighted sum of the active losses; each term is also a graph output under its name. */
+function lossFromEmbeddings(
+  g: Graph, spec: StepGraphSpec, embeddings: ReadonlyArray<{ frozen: Value; adapted: Value }>, domain: Value,
+): Value {
+  const { clips, losses, arch } = spec;
   const terms = new Map<LossName, Value>();
   const accumulate = (name: LossName, term: Value, weight: number) => {
     const weighted = mul(term, weight);
@@ -45,10 +67,7 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
     terms.set(name, prev ? add(prev, weighted) : weighted);
   };
   clips.forEach(({ weights, weight }, k) => {
-    const embed = (images: Value) =>
-      l2Normalize(imageEncoder(g, weights, generatorImageToClip(g, images, weights.config.vision.resolution)));
-    const frozen = embed(frozenImages);
-    const adapted = embed(adaptedImages);
+    const { frozen, adapted } = embeddings[k]!;
     if (losses.direction > 0) {
       const direction = g.input(`direction_${k}`, [weights.config.embedDim]);
       accumulate('direction', directionLoss(frozen, adapted, direction), weight);
@@ -65,6 +84,56 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   }
   if (!loss) throw new Error('no active loss term');
   g.output('loss', loss);
+  return loss;
+}
+
+export function buildStepGraph(spec: StepGraphSpec): Graph {
+  const g = new Graph('adapt_step');
+  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
+  const frozenImages = synthesisNetwork(g, spec.arch, { ws, noises });
+  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
+  const embeddings = spec.clips.map(({ weights }) => ({ frozen: embed(g, weights, frozenImages), adapted: embed(g, weights, adaptedImages) }));
+  const loss = lossFromEmbeddings(g, spec, embeddings, domain);
   g.output('grad_domain', grad(loss, [domain])[0]!);
+  return g;
+}
+
+export function buildEmbeddingGraph(spec: StepGraphSpec): Graph {
+  const g = new Graph('adapt_embed');
+  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
+  const frozenImages = synthesisNetwork(g, spec.arch, { ws, noises });
+  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
+  spec.clips.forEach(({ weights }, k) => {
+    g.output(`frozen_${k}`, embed(g, weights, frozenImages));
+    g.output(`adapted_${k}`, embed(g, weights, adaptedImages));
+  });
+  return g;
+}
+
+export function buildLossGraph(spec: StepGraphSpec): Graph {
+  const g = new Graph('adapt_loss');
+  const domain = g.input('domain', [domainSize(spec.arch)]);
+  const embeddings = spec.clips.map(({ weights }, k) => ({
+    frozen: g.input(`frozen_${k}`, [spec.batch, weights.config.embedDim]),
+    adapted: g.input(`adapted_${k}`, [spec.batch, weights.config.embedDim]),
+  }));
+  const loss = lossFromEmbeddings(g, spec, embeddings, domain);
+  const grads = grad(loss, [domain, ...embeddings.map((e) => e.adapted)]);
+  g.output('grad_domain', grads[0]!);
+  grads.slice(1).forEach((cot, k) => g.output(`cot_adapted_${k}`, cot!));
+  return g;
+}
+
+export function buildAdaptedVjpGraph(spec: StepGraphSpec): Graph {
+  const g = new Graph('adapt_vjp');
+  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
+  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
+  let pulled: Value | undefined;
+  spec.clips.forEach(({ weights }, k) => {
+    const cot = g.input(`cot_adapted_${k}`, [spec.batch, weights.config.embedDim]);
+    const term = sumAll(mul(embed(g, weights, adaptedImages), cot));
+    pulled = pulled ? add(pulled, term) : term;
+  });
+  g.output('grad_domain', grad(pulled!, [domain])[0]!);
   return g;
 }

@@ -1,0 +1,122 @@
+/**
+ * Runs one adaptation step: the fused graph when the whole batch fits in memory, else the micro-batched
+ * pipeline of step-graph.ts (embeddings per micro-batch → losses over the batch → VJP per micro-batch).
+ * Both give the same loss and gradient up to float rounding.
+ */
+import { totalmem } from 'node:os';
+import { Session, type Feeds, type SessionOptions } from '../engine/session.js';
+import { batchSlice } from '../engine/batching.js';
+import type { Tensor } from '../engine/tensor.js';
+import { LOSS_NAMES } from '../losses/weights.js';
+import { buildAdaptedVjpGraph, buildEmbeddingGraph, buildLossGraph, buildStepGraph, type StepGraphSpec } from './step-graph.js';
+
+export interface StepInputs {
+  /** W+ [B, L, D] */
+  ws: Tensor;
+  /** One per styled conv, [B, 1, R, R]. */
+  noises: Tensor[];
+  vector: Float32Array;
+  /** Unit target direction per CLIP model. */
+  directions: readonly Float32Array[];
+}
+
+export interface StepOutputs {
+  loss: number;
+  terms: Record<string, number>;
+  gradient: Float32Array;
+}
+
+export interface StepRunner {
+  readonly microBatch: number;
+  run(inputs: StepInputs): Promise<StepOutputs>;
+  release(): Promise<void>;
+}
+
+/**
+ * The largest divisor of `batch` whose step is expected to fit in `budget` bytes. Measured on FFHQ-1024
+ * with one ViT-B/32 (bench/): about 4 GB of weights and runtime, plus 2.3 GB per sample at 1024 px
+ * (scaling with the pixel count) and 0.35 GB per sample for CLIP.
+ */
+export function chooseMicroBatch(batch: number, size: number, clips: number, budget = 0.7 * totalmem()): number {
+  const fixed = 3.3e9 + 0.7e9 * clips;
+  const perSample = 2.3e9 * (size / 1024) ** 2 + 0.35e9 * clips;
+  for (let m = batch; m > 1; m--) if (batch % m === 0 && fixed + m * perSample <= budget) return m;
+  return 1;
+}
+
+function scalars(out: Record<string, Tensor>): { loss: number; terms: Record<string, number> } {
+  const terms: Record<string, number> = {};
+  for (const name of LOSS_NAMES) if (out[name]) terms[name] = out[name]!.data[0]!;
+  return { loss: out.loss!.data[0]!, terms };
+}
+
+function directionFeeds(directions: readonly Float32Array[]): Feeds {
+  return Object.fromEntries(directions.map((d, k) => [`direction_${k}`, { data: d, shape: [d.length] }]));
+}
+
+function latentFeeds(inputs: StepInputs, start: number, count: number): Feeds {
+  return {
+    ws: batchSlice(inputs.ws, start, count, count),
+    domain: { data: inputs.vector, shape: [inputs.vector.length] },
+    ...Object.fromEntries(inputs.noises.map((t, i) => [`noise_${i}`, batchSlice(t, start, count, count)])),
+  };
+}
+
+/** Feeds only the inputs a session declares (e.g. no directions when the direction loss is off). */
+function pick(session: Session, feeds: Feeds): Feeds {
+  return Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]!]));
+}
+
+export async function createStepRunner(spec: StepGraphSpec, microBatch: number, options: SessionOptions = {}): Promise<StepRunner> {
+  if (spec.batch % microBatch !== 0) throw new Error(`the micro-batch ${microBatch} must divide the batch ${spec.batch}`);
+  // The peak of a training graph is its whole forward+backward: an arena would keep that peak forever.
+  const sessionOptions = { ...options, memoryArena: false };
+  if (microBatch === spec.batch) {
+    const session = await Session.fromGraph(buildStepGraph(spec), sessionOptions);
+    return {
+      microBatch,
+      async run(inputs) {
+        const out = await session.run(pick(session, { ...latentFeeds(inputs, 0, spec.batch), ...directionFeeds(inputs.directions) }));
+        return { ...scalars(out), gradient: out.grad_domain!.data };
+      },
+      release: () => session.release(),
+    };
+  }
+
+  const micro = { ...spec, batch: microBatch };
+  const embedSession = await Session.fromGraph(buildEmbeddingGraph(micro), sessionOptions);
+  const lossSession = await Session.fromGraph(buildLossGraph(spec), sessionOptions);
+  const vjpSession = await Session.fromGraph(buildAdaptedVjpGraph(micro), sessionOptions);
+  const chunks = Array.from({ length: spec.batch / microBatch }, (_, i) => i * microBatch);
+  /** Micro-batch rows [m, E] → batch rows [B, E]. */
+  const rowsOf = (parts: Tensor[]): Tensor => {
+    const width = parts[0]!.shape[1]!;
+    const data = new Float32Array(spec.batch * width);
+    parts.forEach((p, i) => data.set(p.data, i * microBatch * width));
+    return { data, shape: [spec.batch, width] };
+  };
+  return {
+    microBatch,
+    async run(inputs) {
+      const embedded: Array<Record<string, Tensor>> = [];
+      for (const start of chunks) embedded.push(await embedSession.run(latentFeeds(inputs, start, microBatch)));
+      const embeddingFeeds: Feeds = {};
+      spec.clips.forEach((_, k) => {
+        embeddingFeeds[`frozen_${k}`] = rowsOf(embedded.map((e) => e[`frozen_${k}`]!));
+        embeddingFeeds[`adapted_${k}`] = rowsOf(embedded.map((e) => e[`adapted_${k}`]!));
+      });
+      const domainFeed = { domain: { data: inputs.vector, shape: [inputs.vector.length] } };
+      const lossOut = await lossSession.run(pick(lossSession, { ...embeddingFeeds, ...domainFeed, ...directionFeeds(inputs.directions) }));
+      const gradient = new Float32Array(lossOut.grad_domain!.data);
+      for (const start of chunks) {
+        const cotangents = Object.fromEntries(spec.clips.map((_, k) => [`cot_adapted_${k}`, batchSlice(lossOut[`cot_adapted_${k}`]!, start, microBatch, microBatch)]));
+        const out = await vjpSession.run({ ...latentFeeds(inputs, start, microBatch), ...cotangents });
+        out.grad_domain!.data.forEach((v, i) => (gradient[i]! += v));
+      }
+      return { ...scalars(lossOut), gradient };
+    },
+    async release() {
+      await Promise.all([embedSession.release(), lossSession.release(), vjpSession.release()]);
+    },
+  };
+}
