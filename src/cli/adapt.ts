@@ -10,6 +10,7 @@ import { loadClip, type Clip } from '../models/clip/clip.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
+import type { Device } from '../engine/session.js';
 import type { AdamState } from '../train/adam.js';
 import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
 import { chooseMicroBatch } from '../train/step-runner.js';
@@ -19,6 +20,7 @@ import { IMAGE_LOSSES, TEXT_LOSSES } from '../train/adapt-target.js';
 import { imageDirection } from '../train/image-direction.js';
 import { DEFAULT_SOURCE_SAMPLES } from '../train/source-embeddings.js';
 import { textDirection } from '../train/text-direction.js';
+import { deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
@@ -40,6 +42,7 @@ interface AdaptFlags {
   saveEvery: string;
   threads?: string;
   microBatch?: string;
+  device: Device;
   json?: boolean;
   resume?: boolean;
 }
@@ -128,6 +131,7 @@ export function registerAdapt(program: Command): void {
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
     .option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding; default: the whole batch if it fits in memory)')
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
+    .addOption(deviceOption())
     .option('--resume', 'continue the run saved in --out (its optimiser state is beside it)')
     .addHelpText('after', `
 The domain vector is a few thousand floats injected through the generator's modulation layers; only it
@@ -164,14 +168,14 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
 
   const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
   // The training batch also serves mapping, previews and the source samples of --images.
-  const G = await loadGenerator(flags.from, { threads, batch: settings.batch });
+  const G = await loadGenerator(flags.from, { threads, device: flags.device, batch: settings.batch });
   const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
   if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
   const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
     ?? clipNames.map(() => 1);
   if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
   const clips: Clip[] = [];
-  for (const name of clipNames) clips.push(await loadClip(name, { threads }));
+  for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device }));
 
   const chosenMicroBatch = microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
   progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}` +
@@ -236,7 +240,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
       clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
       start,
       signal: abort.signal,
-      session: { threads },
+      session: { threads, device: flags.device },
       microBatch: chosenMicroBatch,
       onStep: async (r: StepReport) => {
         progress.step(r);

@@ -3,12 +3,15 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { shapeString, type Tensor } from '../engine/tensor.js';
 import { readNpy, writeNpy } from '../io/npy.js';
+import type { Device } from '../engine/session.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
+import { deviceOption } from './options.js';
 import { loadPhotos } from '../models/clip/preprocess.js';
 import { TextTooLongError } from '../models/clip/tokenizer.js';
 import { UsageError } from './run.js';
 
 interface EmbedFlags {
+  device: Device;
   clip: string;
   text?: string[];
   image?: string[];
@@ -32,6 +35,7 @@ export function registerEmbed(program: Command): void {
     .option('--normalize', 'L2-normalise each feature row')
     .option('--truncate', 'cut texts that are too long for the context instead of failing')
     .option('--batch <n>', 'inputs per ONNX Runtime run', '8')
+    .addOption(deviceOption())
     .requiredOption('--out <file>', 'where to write the features (.npy)')
     .addHelpText(
       'after',
@@ -53,7 +57,7 @@ Examples:
         if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
       }
 
-      const clip = await loadClip(flags.clip, { batch });
+      const clip = await loadClip(flags.clip, { batch, device: flags.device });
       try {
         let features = await encode(clip, flags);
         if (flags.normalize) features = l2Normalized(features);

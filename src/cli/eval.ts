@@ -2,13 +2,15 @@
 import type { Command } from 'commander';
 import { readImageSet } from '../io/image-folder.js';
 import { loadDomainVector } from '../io/domain-file.js';
+import type { Device } from '../engine/session.js';
 import { loadClip } from '../models/clip/clip.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
 import { evaluateDomain, QUALITY_TEMPLATE, type EvaluationTarget } from '../train/evaluate.js';
-import { integerIn } from './options.js';
+import { deviceOption, integerIn } from './options.js';
 import { UsageError } from './run.js';
 
 interface EvalFlags {
+  device: Device;
   model: string;
   domain?: string;
   clip: string;
@@ -33,6 +35,7 @@ export function registerEval(program: Command): void {
     .option('--batch <n>', 'images per ONNX Runtime run', integerIn({ min: 1 }), 8)
     .option('--seed <n>', 'first seed; sample i uses seed + i', integerIn({ min: 0, max: 2 ** 32 - 1 }), 0)
     .option('--json', 'print {quality, diversity, n, ...} as JSON')
+    .addOption(deviceOption())
     .addHelpText('after', `
 Quality   = mean cosine between the samples' CLIP embeddings and the target (every example image with
             --images: the mean over images × samples).
@@ -52,8 +55,8 @@ async function runEval(flags: EvalFlags): Promise<void> {
   const target: EvaluationTarget = flags.to !== undefined ? { text: flags.to.trim() } : { images: await readImageSet(flags.images!) };
   if ('images' in target) for (const s of target.images.skipped) process.stderr.write(`skipped ${s.name}: ${s.reason}\n`);
 
-  const G = await loadGenerator(flags.model, { batch: flags.batch });
-  const clip = await loadClip(flags.clip, { batch: flags.batch });
+  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device });
+  const clip = await loadClip(flags.clip, { batch: flags.batch, device: flags.device });
   try {
     const domain = flags.domain === undefined ? undefined : await loadDomainVector(flags.domain, G);
     const result = await evaluateDomain(G, clip, { target, domain, n: flags.n, seed: flags.seed });

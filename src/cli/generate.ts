@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { batchSlice } from '../engine/batching.js';
+import type { Device } from '../engine/session.js';
 import { numel, shapeString, type Tensor } from '../engine/tensor.js';
 import { loadDomainVector, mixDomainVectors } from '../io/domain-file.js';
 import { writeImageGrid, writeImagePng } from '../io/image.js';
@@ -11,7 +12,7 @@ import { readNpy, writeNpy } from '../io/npy.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { zFromSeeds, type NoiseMode } from '../models/stylegan2/latents.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
-import { integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
+import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { UsageError } from './run.js';
 
 const NOISE_MODES: NoiseMode[] = ['const', 'random', 'none'];
@@ -56,6 +57,7 @@ interface GenerateCliOptions {
   domainStrength?: number[];
   batch: number;
   threads?: number;
+  device: Device;
   out?: string;
   grid?: string;
   gridCols?: number;
@@ -84,6 +86,7 @@ export function registerGenerate(program: Command): void {
     .option('--domain-strength <s[,s...]>', 'weight of each domain (default: 1)', numberListIn())
     .option('--batch <n>', 'images per run of the network', integerIn({ min: 1 }), 1)
     .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
+    .addOption(deviceOption())
     .addOption(new Option('--out <dir>', `write one PNG per image into this directory (default: ${DEFAULT_OUT})`).conflicts('grid'))
     .option('--grid <file.png>', 'write all images tiled into one PNG')
     .option('--grid-cols <n>', 'images per grid row (default: ⌈√N⌉)', integerIn({ min: 1 }))
@@ -99,7 +102,7 @@ async function generate(options: GenerateCliOptions): Promise<void> {
   const given = options.w ? { kind: 'w' as const, path: options.w } : options.z ? { kind: 'z' as const, path: options.z } : undefined;
   const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
 
-  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads });
+  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device });
   try {
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, options.domain ?? [], options.domainStrength);

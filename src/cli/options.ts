@@ -2,7 +2,8 @@
  * Option-value parsers shared by the ganvec commands, for commander's `.argParser()`. A bad value throws
  * commander's InvalidArgumentError, so the user gets one line naming the option and what was wrong with it.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import type { Device } from '../engine/session.js';
 
 /** NumPy's RandomState takes seeds in [0, 2³²). */
 const MAX_SEED = 2 ** 32 - 1;
@@ -77,4 +78,11 @@ function checkBounds(value: number, text: string, { min, max, exclusiveMin = fal
   }
   if (max !== undefined && value > max) throw new InvalidArgumentError(`must be at most ${max}, got ${text}.`);
   return value;
+}
+
+/** `--device cpu|cuda`, shared by every command that runs a model. */
+export function deviceOption(): Option {
+  return new Option('--device <device>', 'where models run: cpu, or cuda (falls back to cpu with a warning when the CUDA provider is not installed)')
+    .choices(['cpu', 'cuda'] satisfies Device[])
+    .default('cpu');
 }

@@ -44,12 +44,22 @@ export class Session {
       enableCpuMemArena: options.memoryArena ?? true,
       enableMemPattern: options.memoryArena ?? true,
     };
-    if (options.device === 'cuda') {
+    if (options.device === 'cuda' && !cudaUnavailable) {
       try {
-        const s = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cuda', 'cpu'] });
+        // A missing provider is reported once, below, not by ORT's native logger. That logger is set up with
+        // the process's first session, so asking for CUDA makes ORT fatal-only for the whole process.
+        ort.env.logLevel = 'fatal';
+        const s = await ort.InferenceSession.create(model, { ...base, logSeverityLevel: 4, executionProviders: ['cuda', 'cpu'] });
         return new Session(s, s.inputNames, s.outputNames, 'cuda');
-      } catch {
-        // No CUDA libraries here: the CPU provider gives the same results, only slower.
+      } catch (err) {
+        cudaUnavailable = true;
+        const reason = (err as Error).message.split('\n')[0];
+        process.emitWarning(
+          `CUDA is not available (${reason}); running on the CPU, with the same results. onnxruntime-node's CUDA 12 ` +
+            'provider comes from its install script, which this package skips: run it with ' +
+            '`ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js`.',
+          'GanvecWarning',
+        );
       }
     }
     const s = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] });
@@ -76,6 +86,9 @@ export class Session {
     await this.session.release();
   }
 }
+
+/** Set after the first failed attempt, so later sessions go straight to the CPU. */
+let cudaUnavailable = false;
 
 function toOrt(t: Tensor<TensorData>): ort.Tensor {
   if (t.data instanceof Float32Array) return new ort.Tensor('float32', t.data, t.shape);
