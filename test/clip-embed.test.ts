@@ -1,6 +1,5 @@
 /** `ganvec embed`, run as a user runs it, on the clip-tiny-a golden set. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,27 +11,12 @@ import { loadClip } from '../src/models/clip/clip.js';
 import { loadPhotos } from '../src/models/clip/preprocess.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 import { Rng } from './helpers/random.js';
+import { REPO, runCli, type CliResult } from './helpers/cli.js';
 
-const repoRoot = join(import.meta.dirname, '..');
 const SET = 'clip-tiny-a';
 const CLIP = `${GOLDENS}${SET}/clip_state_dict.pt`;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ganvecEmbed(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'embed', ...args],
-      { cwd: repoRoot, env: { ...process.env, GANVEC_OFFLINE: '1' } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ganvecEmbed = (args: string[]) => runCli(['embed', ...args]);
 
 async function features(path: string): Promise<Tensor> {
   const t = await readNpy(path);
@@ -110,7 +94,7 @@ describe('ganvec embed', { concurrency: true }, () => {
       ganvecEmbed(['--clip', CLIP, '--out', out]),
       ganvecEmbed(['--clip', CLIP, '--text', 'a', '--npy-image', `${GOLDENS}${SET}/image_input.npy`, '--out', out]),
       ganvecEmbed(['--clip', CLIP, '--text', 'a', '--raw', '--out', out]),
-      ganvecEmbed(['--clip', CLIP, '--npy-image', join(repoRoot, 'test/fixtures/clip-resize/gen_in.npy'), '--raw', '--out', out]),
+      ganvecEmbed(['--clip', CLIP, '--npy-image', join(REPO, 'test/fixtures/clip-resize/gen_in.npy'), '--raw', '--out', out]),
       ganvecEmbed(['--clip', CLIP, '--npy-image', `${GOLDENS}${SET}/image_input.npy`, '--raw', '--out', out, '--batch', '0']),
     ]);
     assertOneLineFailure(missing, /no such file: .*missing\.pt/);

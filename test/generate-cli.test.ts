@@ -3,7 +3,6 @@
  * PNG outputs and their 8-bit conversion, a full-size config-f generator, and one-line errors.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,28 +16,13 @@ import type { Tensor } from '../src/engine/tensor.js';
 import { loadGenerator } from '../src/models/stylegan2/load.js';
 import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
+import { runCli, type CliResult } from './helpers/cli.js';
 
-const repoRoot = join(import.meta.dirname, '..');
 const SG2 = `${GOLDENS}sg2-tiny-a/`;
 const ADA = `${GOLDENS}sg2ada-tiny-a/`;
 const FORWARD = 1e-4;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function ganvec(args: string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, env: { ...process.env, GANVEC_OFFLINE: '1' }, maxBuffer: 1 << 24 },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ganvec = (args: string[]) => runCli(args);
 
 async function ok(args: string[]): Promise<CliResult> {
   const r = await ganvec(args);

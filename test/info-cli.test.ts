@@ -1,6 +1,5 @@
 /** `ganvec info` on every kind of file it meets: generators, domain files, CLIP checkpoints, arrays, junk. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,16 +9,10 @@ import { parameterCount } from '../src/models/stylegan2/architecture.js';
 import type { Generator } from '../src/models/stylegan2/generator.js';
 import { loadGenerator } from '../src/models/stylegan2/load.js';
 import { GOLDENS } from './helpers/golden.js';
+import { runCli } from './helpers/cli.js';
 
-const repoRoot = join(import.meta.dirname, '..');
 
-function ganvecInfo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'info', ...args], { cwd: repoRoot }, (err, stdout, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const ganvecInfo = (args: string[]) => runCli(['info', ...args]);
 
 async function infoJson(path: string): Promise<Record<string, unknown>> {
   const r = await ganvecInfo([path, '--json']);

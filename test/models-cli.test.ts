@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fakeCheckpoint, serveBytes, startServer, type TestServer } from './fixtures/download/server.js';
+import { runCli } from './helpers/cli.js';
 
-const repoRoot = join(import.meta.dirname, '..');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ganvec models ...` as a user would, with its own environment. */
-function ganvecModels(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', 'models', ...args],
-      { cwd: repoRoot, env: { ...process.env, GANVEC_OFFLINE: '', ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+/** Runs `ganvec models ...` as a user would, with its own environment (network allowed: local servers). */
+const ganvecModels = (args: string[], env: Record<string, string> = {}) =>
+  runCli(['models', ...args], { env: { GANVEC_OFFLINE: '', ...env } });
 
 describe('ganvec models with the bundled registry', { concurrency: true }, () => {
   let home: string;

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readNpy } from '../src/io/npy.js';
+import { runCli } from './helpers/cli.js';
 import {
   CONTEXT_LENGTH,
   END_OF_TEXT,
@@ -15,7 +15,6 @@ import {
   tokenize,
 } from '../src/models/clip/tokenizer.js';
 
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const goldenDir = fileURLToPath(new URL('./fixtures/goldens/clip-tiny-a/', import.meta.url));
 
 /** What openai/CLIP gave for each text; see test/fixtures/tokenizer/README.md. */
@@ -162,48 +161,43 @@ describe('decode', () => {
 });
 
 describe('ganvec tokenize', () => {
-  function ganvec(...args: string[]) {
-    return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'tokenize', ...args], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-  }
+  const ganvec = (...args: string[]) => runCli(['tokenize', ...args]);
   const shown = ['contractions', 'Chinese', 'emoji sequences'].map(referenceCase);
 
-  it('--json prints one zero-padded array per text', () => {
-    const run = ganvec('--json', ...shown.map((c) => c.text));
-    assert.equal(run.status, 0, run.stderr);
+  it('--json prints one zero-padded array per text', async () => {
+    const run = await ganvec('--json', ...shown.map((c) => c.text));
+    assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), shown.map((c) => c.tokens));
   });
 
-  it('prints one line of ids per text without the padding', () => {
-    const run = ganvec(...shown.map((c) => c.text));
-    assert.equal(run.status, 0, run.stderr);
+  it('prints one line of ids per text without the padding', async () => {
+    const run = await ganvec(...shown.map((c) => c.text));
+    assert.equal(run.code, 0, run.stderr);
     const expected = shown.map((c) => [START_OF_TEXT, ...c.encoded, END_OF_TEXT].join(' '));
     assert.deepEqual(run.stdout.split('\n'), [...expected, '']);
   });
 
-  it('fails on a too-long text with its token count and the way out', () => {
-    const run = ganvec('--json', 'a photo', longCase.text);
-    assert.equal(run.status, 1);
+  it('fails on a too-long text with its token count and the way out', async () => {
+    const run = await ganvec('--json', 'a photo', longCase.text);
+    assert.equal(run.code, 1);
     assert.equal(run.stdout, '');
     const tokenCount = longCase.encoded.length + 2;
     assert.match(run.stderr, new RegExp(`^ganvec: text 2 of 2 .* has ${tokenCount} tokens .*context length of 77`));
     assert.match(run.stderr, /; shorten it or pass --truncate\n$/);
   });
 
-  it('--truncate cuts the too-long text', () => {
-    const run = ganvec('--json', '--truncate', longCase.text);
-    assert.equal(run.status, 0, run.stderr);
+  it('--truncate cuts the too-long text', async () => {
+    const run = await ganvec('--json', '--truncate', longCase.text);
+    assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(JSON.parse(run.stdout), [longCase.truncated]);
   });
 
-  it('--context-length changes the row length and is checked', () => {
-    const ok = ganvec('--json', '--context-length', '8', 'a photo');
-    assert.equal(ok.status, 0, ok.stderr);
+  it('--context-length changes the row length and is checked', async () => {
+    const ok = await ganvec('--json', '--context-length', '8', 'a photo');
+    assert.equal(ok.code, 0, ok.stderr);
     assert.deepEqual(JSON.parse(ok.stdout), [[...aPhoto.ids, 0, 0, 0, 0]]);
-    const bad = ganvec('--context-length', 'many', 'a photo');
-    assert.equal(bad.status, 1);
+    const bad = await ganvec('--context-length', 'many', 'a photo');
+    assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^ganvec: --context-length must be a positive whole number/);
   });
 });
