@@ -181,3 +181,18 @@ describe('user mistakes are one-line errors with exit code 1', { concurrency: tr
   test('a domain vector of the wrong length', () =>
     failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--domain', `${ADA}domain.npy`, '--npy', join(dir, 'x.npy')], /192 values for this generator .*this one has shape \[188\]/));
 });
+
+test('--noise random gives each image the same noise whatever the batch', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ganvec-noise-'));
+  const run = async (batch: string) => {
+    const out = join(dir, `b${batch}.npy`);
+    const r = await runCli(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-4', '--noise', 'random', '--noise-seed', '7', '--batch', batch, '--npy', out]);
+    assert.equal(r.code, 0, r.stderr);
+    return (await readNpy(out)).data as Float32Array;
+  };
+  const one = await run('1');
+  assert.deepEqual(await run('2'), one);
+  const constNoise = join(dir, 'const.npy');
+  assert.equal((await runCli(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-4', '--noise', 'const', '--npy', constNoise])).code, 0);
+  assert.notDeepEqual((await readNpy(constNoise)).data, one);
+});

@@ -27,8 +27,8 @@ Latents (one of):
   --w FILE       float .npy of W [N, dim] or W+ [N, n_latent, dim], used as given (no truncation).
 
 Noise: const = the generator's stored noise maps (NVIDIA noise_mode='const', rosinality
-randomize_noise=False); random = fresh N(0, 1) drawn from --noise-seed (reproducible for the same
---noise-seed and --batch); none = zeros.
+randomize_noise=False); random = fresh N(0, 1), image i of the run drawn from RandomState(--noise-seed + i),
+whatever --batch is; none = zeros.
 
 Domains: a domain file (.dv.safetensors, checked against the generator's weights) or a raw flat .npy
 vector. --domain may be repeated to mix domains; --domain-strength takes one weight for all or one per

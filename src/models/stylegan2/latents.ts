@@ -2,7 +2,7 @@
  * Latent codes on the host: seeded z, truncation, style mixing into W+, and per-layer noise.
  * These are a few thousand floats; doing them in TypeScript keeps the graphs small and the modes free.
  */
-import { numel, type Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { RandomState } from '../../random/random-state.js';
 
 /**
@@ -51,19 +51,23 @@ export function mixStyles(first: Tensor, second: Tensor, k: number): Tensor {
 
 export type NoiseMode = 'const' | 'random' | 'none';
 
-/** Noise inputs [N, 1, R, R] for each styled conv. `random` draws N(0, 1) from `seed`. */
+/**
+ * Noise inputs [N, 1, R, R] for each styled conv. `random`: image i draws N(0, 1) for its layers, in
+ * order, from RandomState(seed + i), so an image's noise does not depend on how a run is split in batches.
+ */
 export function noiseInputs(
   layers: ReadonlyArray<{ resolution: number; noiseConst: Float32Array }>,
   batch: number,
   mode: NoiseMode,
   seed = 0,
 ): Tensor[] {
-  const rng = mode === 'random' ? new RandomState(seed) : undefined;
-  return layers.map(({ resolution: r, noiseConst }) => {
-    const shape = [batch, 1, r, r];
-    const data = new Float32Array(numel(shape));
-    if (mode === 'const') for (let i = 0; i < batch; i++) data.set(noiseConst, i * r * r);
-    if (rng) data.set(rng.randn(data.length));
-    return { data, shape };
-  });
+  const tensors = layers.map(({ resolution: r }) => ({ data: new Float32Array(batch * r * r), shape: [batch, 1, r, r] }));
+  for (let i = 0; i < batch; i++) {
+    const rng = mode === 'random' ? new RandomState((seed + i) >>> 0) : undefined;
+    layers.forEach(({ resolution: r, noiseConst }, k) => {
+      if (mode === 'const') tensors[k]!.data.set(noiseConst, i * r * r);
+      if (rng) tensors[k]!.data.set(rng.randn(r * r), i * r * r);
+    });
+  }
+  return tensors;
 }
