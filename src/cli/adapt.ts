@@ -16,10 +16,8 @@ import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js'
 import { chooseMicroBatch } from '../train/step-runner.js';
 import { PreviewWriter } from '../train/preview.js';
 import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
-import { IMAGE_LOSSES, TEXT_LOSSES } from '../train/adapt-target.js';
-import { imageDirection } from '../train/image-direction.js';
+import { IMAGE_LOSSES, TEXT_LOSSES, targetDirections } from '../train/adapt-target.js';
 import { DEFAULT_SOURCE_SAMPLES } from '../train/source-embeddings.js';
-import { textDirection } from '../train/text-direction.js';
 import { deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
@@ -184,8 +182,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
     for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
     progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
   }
-  const directions: Float32Array[] = [];
-  for (const c of clips) directions.push(imageSet ? await imageDirection(G, c, imageSet) : await textDirection(c, target, source));
+  const directions = await targetDirections(G, clips, imageSet ? { images: imageSet } : { text: target, source });
   const identity = runIdentity(settings, target, source, clips, clipWeights, G);
 
   let start: { vector: Float32Array; optimizer: AdamState } | undefined;

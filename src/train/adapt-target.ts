@@ -44,14 +44,10 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
   const weights = clipWeights ?? clips.map(() => 1);
   if (weights.length !== clips.length) throw new Error(`${weights.length} CLIP weights for ${clips.length} CLIP models`);
 
-  let imageSet: ImageSet | undefined;
-  const directions: Float32Array[] = [];
-  if (text) {
-    for (const clip of clips) directions.push(await textDirection(clip, text.target, text.source ?? 'photo'));
-  } else {
-    imageSet = await readImageSet(images!);
-    for (const clip of clips) directions.push(await imageDirection(G, clip, imageSet, source));
-  }
+  const imageSet = images ? await readImageSet(images) : undefined;
+  const directions = await targetDirections(
+    G, clips, imageSet ? { images: imageSet } : { text: text!.target, source: text!.source ?? 'photo' }, source,
+  );
 
   const settings: AdaptSettings = { ...DEFAULT_SETTINGS, losses: text ? TEXT_LOSSES : IMAGE_LOSSES, ...definedOnly(overrides) };
   const result = await adaptDomain(G, {
@@ -60,6 +56,22 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     start, signal, onStep, session, microBatch,
   });
   return { ...result, settings, directions, imageSet };
+}
+
+/** Each CLIP model's unit target direction: text minus source text, or example images minus generator samples. */
+export async function targetDirections(
+  G: Generator,
+  clips: readonly Clip[],
+  target: { text: string; source: string } | { images: ImageSet },
+  sourceSamples?: SourceEmbeddingOptions,
+): Promise<Float32Array[]> {
+  const directions: Float32Array[] = [];
+  for (const clip of clips) {
+    directions.push('images' in target
+      ? await imageDirection(G, clip, target.images, sourceSamples)
+      : await textDirection(clip, target.text, target.source));
+  }
+  return directions;
 }
 
 /** `{ lr: undefined }` must not override the default lr. */
