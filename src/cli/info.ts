@@ -3,14 +3,13 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { shapeString } from '../engine/tensor.js';
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { DOMAIN_FILE_FORMAT, isNpyFile, readDomainFile, type DomainFile } from '../io/domain-file.js';
-import { readNpy } from '../io/npy.js';
+import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../io/domain-file.js';
+import { isNpyFile, readNpy } from '../io/npy.js';
 import type { LoadedTensor } from '../io/storage.js';
 import { domainLayers, domainSize } from '../adapters/domain-vector.js';
 import { parameterCount, type StyleGAN2 } from '../models/stylegan2/architecture.js';
 import { fingerprint } from '../models/stylegan2/fingerprint.js';
-import { readGeneratorFile } from '../models/stylegan2/load.js';
-import { rosinalityPrefix } from '../models/stylegan2/rosinality.js';
+import { generatorFromCheckpoint, holdsGenerator } from '../models/stylegan2/load.js';
 import { UsageError } from './run.js';
 
 type Row = [string, string];
@@ -44,16 +43,15 @@ async function describe(path: string): Promise<Description> {
   const found = await stat(path).catch(() => undefined);
   if (!found?.isFile()) throw new UsageError(found ? `${path} is not a file` : `no such file: ${path}`);
   if (isNpyFile(path)) return describeNpy(path);
-  try {
-    const { arch, format } = await readGeneratorFile(path);
+  // Read once, then decide what it is. Unreadable files fail here; a generator that cannot be mapped
+  // (StyleGAN3, class-conditional, missing tensors) fails with its reason rather than as "some checkpoint".
+  const ck = await readCheckpoint(path);
+  if (ck.format === 'safetensors' && ck.metadata?.format === DOMAIN_FILE_FORMAT) return describeDomain(path, await readDomainFile(path));
+  if (holdsGenerator(ck)) {
+    const { arch, format } = generatorFromCheckpoint(ck, path);
     return describeGenerator(path, arch, format);
-  } catch (generatorError) {
-    // Not (or not a readable) generator: find out what it is instead. Unreadable files fail here.
-    const ck = await readCheckpoint(path);
-    if (ck.format === 'safetensors' && ck.metadata?.format === DOMAIN_FILE_FORMAT) return describeDomain(path, await readDomainFile(path));
-    if (rosinalityPrefix(ck.tensors) !== undefined || Object.keys(ck.networks ?? {}).length > 0) throw generatorError;
-    return describeCheckpoint(path, ck);
   }
+  return describeCheckpoint(path, ck);
 }
 
 function describeGenerator(path: string, arch: StyleGAN2, format: string): Description {

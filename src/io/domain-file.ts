@@ -9,9 +9,8 @@ import { basename, extname } from 'node:path';
 import { numel, shapeString } from '../engine/tensor.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { VERSION } from '../version.js';
-import { withFileSource } from './byte-source.js';
 import { CheckpointError } from './errors.js';
-import { readNpy } from './npy.js';
+import { isNpyFile, readNpy } from './npy.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export const DOMAIN_FILE_FORMAT = 'ganvec-domain';
@@ -35,7 +34,6 @@ const REQUIRED_METADATA = ['base_model', 'base_fingerprint', 'losses', 'iteratio
 /** What reading needs; files written by hand or by other tools may lack the rest. */
 const REQUIRED_TO_READ = ['base_model', 'base_fingerprint', 'layers'] as const;
 
-const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
 /** A generator's name as domain files record it: its file name without the extension (a registry name for cached models). */
 export function generatorName(generator: DomainTarget): string {
@@ -159,12 +157,6 @@ export function mixDomainVectors(vectors: readonly Float32Array[], weights: read
     for (let k = 0; k < size; k++) sum[k]! += weight * v[k]!;
   });
   return Float32Array.from(sum);
-}
-
-/** Whether a file starts with the .npy magic (raw vectors are told from domain files by content, not name). */
-export function isNpyFile(path: string): boolean {
-  const head = withFileSource(path, (source) => source.read(0, NPY_MAGIC.length));
-  return NPY_MAGIC.every((b, i) => head[i] === b);
 }
 
 async function readFlatNpy(path: string, size: number, layers: DomainLayer[]): Promise<Float32Array> {

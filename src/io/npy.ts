@@ -1,4 +1,4 @@
-import { readBytes } from './byte-source.js';
+import { readBytes, withFileSource } from './byte-source.js';
 import { numel, shapeString } from '../engine/tensor.js';
 import type { Tensor, TensorData } from '../engine/tensor.js';
 import { writeFileAtomic } from './atomic.js';
@@ -201,4 +201,10 @@ function parseHeader(text: string, name: string): NpyHeader {
   if (typeof fortranOrder !== 'boolean') return fail('fortran_order is missing');
   if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) return fail('shape is missing');
   return { descr, fortranOrder, shape: shape as number[] };
+}
+
+/** Whether a file starts with the .npy magic: files are told apart by content, not by name. */
+export function isNpyFile(path: string): boolean {
+  const head = withFileSource(path, (source) => source.read(0, MAGIC.length));
+  return MAGIC.every((b, i) => head[i] === b);
 }

@@ -2,7 +2,7 @@
  * `loadGenerator(nameOrPath)`: a registry name or a local checkpoint in any supported layout →
  * a Generator. The layout is recognised from the file's content, never from its name.
  */
-import { readCheckpoint } from '../../io/checkpoint.js';
+import { readCheckpoint, type Checkpoint } from '../../io/checkpoint.js';
 import { resolveModel } from '../../io/resolve-model.js';
 import type { StyleGAN2 } from './architecture.js';
 import { fingerprint } from './fingerprint.js';
@@ -15,8 +15,16 @@ export interface LoadGeneratorOptions extends GeneratorOptions {
   download?: boolean;
 }
 
+/** Whether a read checkpoint holds a StyleGAN2 generator in a layout ganvec maps (it may still be refused). */
+export function holdsGenerator(ck: Checkpoint): boolean {
+  return ck.format === 'nvidia-pkl' || rosinalityPrefix(ck.tensors) !== undefined;
+}
+
 export async function readGeneratorFile(path: string): Promise<{ arch: StyleGAN2; format: string }> {
-  const ck = await readCheckpoint(path);
+  return generatorFromCheckpoint(await readCheckpoint(path), path);
+}
+
+export function generatorFromCheckpoint(ck: Checkpoint, path: string): { arch: StyleGAN2; format: string } {
   try {
     if (ck.format === 'nvidia-pkl') {
       const net = ck.networks?.G_ema;
