@@ -1,20 +1,11 @@
 /**
- * The CLIP-space direction from a source text to a target text (StyleGAN-NADA): each text is put into
- * the prompt templates, every template embedding is normalised, and the normalised mean of the
- * per-template differences is the direction.
+ * The CLIP-space direction from a source text to a target text, as HyperDomainNet's trainer computes it:
+ * each text is put into the 79 ImageNet templates, every template embedding is normalised, and the
+ * direction is the mean over templates of (unit target − unit source). The direction loss only takes its
+ * cosine with image edits, so it is returned normalised.
  */
 import type { Tensor } from '../engine/tensor.js';
-
-/** Prompt templates from the CLIP paper's ImageNet zero-shot set (a subset). */
-export const PROMPT_TEMPLATES = [
-  'a photo of a {}.', 'a rendering of a {}.', 'a cropped photo of the {}.', 'the photo of a {}.',
-  'a photo of a clean {}.', 'a photo of a dirty {}.', 'a dark photo of the {}.', 'a photo of my {}.',
-  'a photo of the cool {}.', 'a close-up photo of a {}.', 'a bright photo of the {}.', 'a cropped photo of a {}.',
-  'a photo of the {}.', 'a good photo of the {}.', 'a photo of one {}.', 'a close-up photo of the {}.',
-  'a rendition of the {}.', 'a photo of the clean {}.', 'a rendition of a {}.', 'a photo of a nice {}.',
-  'a good photo of a {}.', 'a photo of the nice {}.', 'a photo of the small {}.', 'a photo of the weird {}.',
-  'a photo of the large {}.', 'a photo of a cool {}.', 'a photo of a small {}.',
-] as const;
+import { fillTemplates, IMAGENET_TEMPLATES } from './prompt-templates.js';
 
 export interface TextEncoder {
   encodeText(texts: string[]): Promise<Tensor>;
@@ -40,11 +31,17 @@ export function unitVector(v: ArrayLike<number>): Float32Array {
   return Float32Array.from(v, (x) => x / norm);
 }
 
-export async function textDirection(clip: TextEncoder, target: string, source: string): Promise<Float32Array> {
-  const fill = (text: string) => PROMPT_TEMPLATES.map((t) => t.replace('{}', text));
-  const targets = normalizeRows(await clip.encodeText(fill(target)));
-  const sources = normalizeRows(await clip.encodeText(fill(source)));
+export async function textDirection(
+  clip: TextEncoder, target: string, source: string, templates: readonly string[] = IMAGENET_TEMPLATES,
+): Promise<Float32Array> {
+  const targets = normalizeRows(await clip.encodeText(fillTemplates(templates, target)));
+  const sources = normalizeRows(await clip.encodeText(fillTemplates(templates, source)));
+  return unitVector(templateDirection(targets, sources));
+}
+
+/** mean_t (target_t − source_t) over unit template embeddings (not normalised). */
+export function templateDirection(targets: readonly Float64Array[], sources: readonly Float64Array[]): Float64Array {
   const mean = new Float64Array(targets[0]!.length);
   targets.forEach((t, i) => t.forEach((x, j) => (mean[j]! += (x - sources[i]![j]!) / targets.length)));
-  return unitVector(mean);
+  return mean;
 }
