@@ -1,12 +1,14 @@
 /**
- * One adaptation step (frozen + adapted generator, ViT-B/32 on both, direction loss, d(loss)/d(domain))
+ * One adaptation step (frozen + adapted generator on their own draws, ViT-B/32 on both, direction loss,
+ * d(loss)/d(domain), plus drawing the step's latents and noise maps on the host)
  * with random weights of the real shapes: the ANCHORS row at 256 px batch 2, and FFHQ-1024 at batch 2
  * and 4, fused or in micro-batches (less memory, one more adapted forward pass).
  */
 import { randomClipWeights } from './clip.js';
 import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
 import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
-import { noiseInputs, toWPlus } from '../src/models/stylegan2/latents.js';
+import { mixStyles, toWPlus } from '../src/models/stylegan2/latents.js';
+import { seededDraws } from '../src/train/step-draws.js';
 import { domainSize } from '../src/adapters/domain-vector.js';
 import { createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/random/random-state.js';
@@ -17,16 +19,27 @@ export async function benchAdaptStep(size: number, batch: number, microBatch = b
   const clip = randomClipWeights('ViT-B/32');
   const step = await createStepRunner({ arch, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
   const rng = new RandomState(0);
+  // The frozen and the adapted call have their own W+ and noise maps, drawn as training draws them.
+  const shape = { batch, styleDim: arch.styleDim, nLatent: arch.nLatent, noiseResolutions: arch.convs.map((c) => c.resolution) };
+  const source = seededDraws(shape, 0, 1);
+  let drawn = 0;
+  const draws = () => source.draw(drawn++);
+  const d = await draws();
+  const ws = toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent);
   const inputs = {
-    ws: toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent),
-    noises: noiseInputs(arch.convs, batch, 'random', 1),
+    frozen: { ws, noises: d.frozen.noises },
+    adapted: { ws: mixStyles(ws, toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent), d.adapted.inject), noises: d.adapted.noises },
     vector: rng.randn(domainSize(arch)).map((x) => 0.01 * x),
     directions: [rng.randn(clip.config.embedDim)],
   };
   const seconds = await timeRuns(() => step.run(inputs), size >= 1024 ? 1 : 2);
   await step.release();
+  const drawSeconds = await timeRuns(async () => draws(), 2);
   const how = microBatch < batch ? `, micro-batch ${microBatch}` : '';
-  const rows: BenchRow[] = [{ name: `adapt step ${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds, unit: 's/step' }];
-  if (size === 1024) rows.push({ name: `300 steps at 1024px batch ${batch}${how} (estimate)`, value: (300 * seconds) / 60, unit: 'min' });
+  const rows: BenchRow[] = [
+    { name: `adapt step ${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds + drawSeconds, unit: 's/step' },
+    { name: `  of which drawing z and both calls' noise maps (host)`, value: drawSeconds, unit: 's of host work per step' },
+  ];
+  if (size === 1024) rows.push({ name: `300 steps at 1024px batch ${batch}${how} (estimate)`, value: (300 * (seconds + drawSeconds)) / 60, unit: 'min' });
   return rows;
 }

@@ -21,9 +21,13 @@ it('micro-batched and fused steps agree', async () => {
   const batch = 4;
   const spec = { arch, clips: [{ weights: clip.weights, weight: 0.7 }], batch, losses: { direction: 1, indomain: 0.5, offsets_l2: 2 } };
   const rng = new RandomState(3);
-  const inputs = {
+  const call = (noiseSeed: number) => ({
     ws: toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent),
-    noises: noiseInputs(arch.convs, batch, 'random', 5),
+    noises: noiseInputs(arch.convs, batch, 'random', noiseSeed),
+  });
+  const inputs = {
+    frozen: call(5),
+    adapted: call(6),
     vector: rng.randn(192).map((x) => 0.3 * x),
     directions: [direction],
   };

@@ -1,7 +1,8 @@
 // `ganvec adapt`: train a domain vector for a generator toward a text prompt or a few example images, guided by CLIP.
 import type { Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
 import { baseModelMetadata, loadDomainVector, writeDomainFile } from '../io/domain-file.js';
@@ -9,7 +10,10 @@ import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
 import type { Generator } from '../models/stylegan2/generator.js';
-import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
+import { adaptDomain, DEFAULT_SETTINGS, drawShape, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
+import { DrawRecorder, replayDraws } from '../train/draws-file.js';
+import { IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
+import { seededDraws, type DrawSource } from '../train/step-draws.js';
 import type { Device } from '../engine/session.js';
 import type { AdamState } from '../train/adam.js';
 import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
@@ -18,7 +22,7 @@ import { PreviewWriter } from '../train/preview.js';
 import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
 import { IMAGE_LOSSES, TEXT_LOSSES, targetDirections } from '../train/adapt-target.js';
 import { DEFAULT_SOURCE_SAMPLES } from '../train/source-embeddings.js';
-import { deviceOption } from './options.js';
+import { DEFAULT_CLIP_MODELS, deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
@@ -43,9 +47,9 @@ interface AdaptFlags {
   device: Device;
   json?: boolean;
   resume?: boolean;
+  replay?: string;
+  record?: string;
 }
-
-const DEFAULT_CLIPS = 'ViT-B/32,ViT-B/16';
 
 function number(flag: string, text: string, check: (x: number) => boolean, rule: string): number {
   const x = Number(text);
@@ -96,9 +100,9 @@ async function checkWritable(out: string): Promise<void> {
 }
 
 /** The settings a resumed run must share with the run it continues. */
-function runIdentity(settings: AdaptSettings, target: string, source: string, clips: readonly Clip[], weights: number[], G: Generator): Record<string, string> {
+function runIdentity(settings: AdaptSettings, target: string, source: string, clips: readonly Clip[], weights: number[], G: Generator, draws: string): Record<string, string> {
   return {
-    target, source,
+    target, source, draws,
     seed: String(settings.seed), batch: String(settings.batch), lr: String(settings.lr), mixing: String(settings.mixing),
     losses: JSON.stringify(settings.losses),
     clip_models: clips.map((c) => c.name).join(','), clip_weights: weights.join(','),
@@ -114,7 +118,7 @@ export function registerAdapt(program: Command): void {
     .option('--to <text>', 'the target domain, e.g. "pixar" or "a sketch"')
     .option('--images <paths...>', 'instead of --to: example images, a folder (not recursive) or image files (JPEG, PNG, WebP)')
     .option('--source <text>', 'what the generator makes now', 'photo')
-    .option('--clip <models>', 'CLIP models, comma-separated names or files', DEFAULT_CLIPS)
+    .option('--clip <models>', 'CLIP models, comma-separated names or files', DEFAULT_CLIP_MODELS)
     .option('--clip-weights <weights>', 'weight of each CLIP model\'s losses, comma-separated (default 1 each)')
     .option('--iters <n>', 'training steps', String(DEFAULT_SETTINGS.iterations))
     .option('--batch <n>', 'latents per step', String(DEFAULT_SETTINGS.batch))
@@ -131,14 +135,21 @@ export function registerAdapt(program: Command): void {
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .addOption(deviceOption())
     .option('--resume', 'continue the run saved in --out (its optimiser state is beside it)')
+    .option('--replay <file.npz>', 'take each step\'s latents, crossovers and noise maps from this file instead of the seeded random source (the layout --record writes; see the README)')
+    .option('--record <file.npz>', 'write each step\'s latents, crossovers and noise maps to this file, to replay the run here or in HyperDomainNet\'s trainer')
     .addHelpText('after', `
 The domain vector is a few thousand floats injected through the generator's modulation layers; only it
-is trained. Ctrl-C stops after the current step and saves the latest vector; --resume continues exactly.
+is trained. Each step follows HyperDomainNet's td_single recipe: a batch of z (a second z with the
+--mixing probability), the frozen and the adapted generator called separately, each with its own
+style-mixing crossover and noise maps, CLIP on both, the losses, Adam. A text target is embedded
+through the 79 ImageNet templates. Ctrl-C stops after the current step and saves the latest vector;
+--resume continues exactly.
 
 Examples:
   ganvec adapt --from ffhq --to "pixar" --out pixar.dv.safetensors
   ganvec adapt --from ./stylegan2-ffhq-config-f.pt --clip ViT-B/32 --to "sketch" --iters 200 --preview previews/
   ganvec adapt --from ffhq --images ./ten-photos --out ten-photos.dv.safetensors
+  ganvec adapt --from ckpt.pt --clip ViT-B/32 --to "sketch" --iters 12 --replay replay.npz --out sketch.dv.safetensors
   ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --grid pixar.png`)
     .action(async (flags: AdaptFlags) => runAdapt(flags));
 }
@@ -160,6 +171,10 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   const out = resolve(flags.out ?? `${slug(flags.images ? basename(resolve(flags.images[0]!)) : target)}.dv.safetensors`);
   await checkWritable(out);
   if (flags.resume && !existsSync(out)) throw new UsageError(`--resume: ${out} does not exist`);
+  if (flags.replay && flags.record) throw new UsageError('give --replay (draws from a file) or --record (draws to a file), not both');
+  if (flags.record && flags.resume) throw new UsageError('--record writes a whole run\'s draws from step 0; it cannot be combined with --resume');
+  if (flags.replay && !existsSync(flags.replay)) throw new UsageError(`--replay: ${flags.replay} does not exist`);
+  if (flags.record) await checkWritable(resolve(flags.record));
   if (!flags.resume && existsSync(out) && !flags.out) {
     throw new UsageError(`${out} exists: pass --resume to continue it or --out to write elsewhere`);
   }
@@ -183,7 +198,10 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
     progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
   }
   const directions = await targetDirections(G, clips, imageSet ? { images: imageSet } : { text: target, source });
-  const identity = runIdentity(settings, target, source, clips, clipWeights, G);
+  const shape = drawShape(G, settings.batch);
+  let draws: DrawSource = flags.replay ? replayDraws(flags.replay, shape, settings.iterations) : seededDraws(shape, settings.seed, settings.mixing);
+  const drawsFrom = flags.replay ? `replay:${await fileDigest(flags.replay)}` : 'seeded';
+  const identity = runIdentity(settings, target, source, clips, clipWeights, G, drawsFrom);
 
   let start: { vector: Float32Array; optimizer: AdamState } | undefined;
   if (flags.resume) {
@@ -205,7 +223,8 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
         ...baseModelMetadata(G),
         ...(imageSet
           ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
-          : { prompt: target, source_text: source }),
+          : { prompt: target, source_text: source, text_templates: JSON.stringify(IMAGENET_TEMPLATES) }),
+        draws: drawsFrom,
         losses: JSON.stringify(settings.losses),
         iterations: String(optimizer.step),
         clip_models: clips.map((c) => c.name).join(','),
@@ -230,12 +249,15 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  const recorder = flags.record ? new DrawRecorder(draws, resolve(flags.record)) : undefined;
+  draws = recorder ?? draws;
   let result: AdaptResult;
   try {
     result = await adaptDomain(G, {
       settings,
       clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
       start,
+      draws,
       signal: abort.signal,
       session: { threads, device: flags.device },
       microBatch: chosenMicroBatch,
@@ -247,12 +269,19 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
         }
       },
     });
+  } catch (err) {
+    recorder?.abandon();
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.end();
   }
   await save(result.vector, result.optimizer);
+  if (recorder) {
+    recorder.close();
+    progress.message(`recorded the draws of ${result.optimizer.step} steps in ${flags.record}`);
+  }
   const losses = result.losses;
   const tail = losses.slice(-10);
   const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
@@ -266,6 +295,10 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   }
   progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
   await Promise.all([G.release(), ...clips.map((c) => c.release())]);
+}
+
+async function fileDigest(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16);
 }
 
 async function readExampleImages(paths: string[]): Promise<ImageSet> {

@@ -80,6 +80,9 @@ function checkBounds(value: number, text: string, { min, max, exclusiveMin = fal
   return value;
 }
 
+/** CLIP models of HyperDomainNet's configs, for every command that takes `--clip`. */
+export const DEFAULT_CLIP_MODELS = 'ViT-B/32,ViT-B/16';
+
 /** `--device cpu|cuda`, shared by every command that runs a model. */
 export function deviceOption(): Option {
   return new Option('--device <device>', 'where models run: cpu, or cuda (falls back to cpu with a warning when the CUDA provider is not installed)')

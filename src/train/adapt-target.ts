@@ -38,7 +38,7 @@ export interface AdaptOutcome extends AdaptResult {
 }
 
 export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptOutcome> {
-  const { text, images, clips, clipWeights, source, start, signal, onStep, session, microBatch, ...overrides } = options;
+  const { text, images, clips, clipWeights, source, start, draws, signal, onStep, session, microBatch, ...overrides } = options;
   if ((text === undefined) === (images === undefined)) throw new Error('adapt needs exactly one of text or images');
   if (clips.length === 0) throw new Error('adapt needs at least one CLIP model');
   const weights = clipWeights ?? clips.map(() => 1);
@@ -53,7 +53,7 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
   const result = await adaptDomain(G, {
     settings,
     clips: clips.map((clip, k) => ({ weights: clip.weights, weight: weights[k]!, direction: directions[k]! })),
-    start, signal, onStep, session, microBatch,
+    start, draws, signal, onStep, session, microBatch,
   });
   return { ...result, settings, directions, imageSet };
 }

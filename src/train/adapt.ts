@@ -1,5 +1,5 @@
 /**
- * The adaptation loop: sample latents, run the step graph (losses and d(loss)/d(domain) in ONNX Runtime),
+ * The adaptation loop: draw the step's latents and noise (step-draws.ts), run the step graph (losses and d(loss)/d(domain) in ONNX Runtime),
  * update the domain vector with Adam on the host. It stops at the last iteration, when `signal` aborts
  * (after the step under way), or at a non-finite loss or gradient — always returning the last finite
  * vector with its optimiser state, so no work is lost.
@@ -8,17 +8,17 @@ import type { SessionOptions } from '../engine/session.js';
 import type { LossWeights } from '../losses/weights.js';
 import type { ClipWeights } from '../models/clip/architecture.js';
 import type { Generator } from '../models/stylegan2/generator.js';
-import { noiseInputs } from '../models/stylegan2/latents.js';
+import { mixStyles, toWPlus } from '../models/stylegan2/latents.js';
 import { adamInit, adamStep, type AdamState } from './adam.js';
-import { sampleStepLatents } from './latent-sampler.js';
-import { chooseMicroBatch, createStepRunner } from './step-runner.js';
+import { seededDraws, type DrawShape, type DrawSource, type StepDraws } from './step-draws.js';
+import { chooseMicroBatch, createStepRunner, type CallInputs } from './step-runner.js';
 
 export interface AdaptSettings {
   iterations: number;
   batch: number;
   lr: number;
   betas: [number, number];
-  /** Style-mixing probability. */
+  /** Style-mixing probability (a second z in that step; each call draws its own crossover). */
   mixing: number;
   seed: number;
   losses: LossWeights;
@@ -69,6 +69,8 @@ export interface AdaptRun {
   clips: readonly AdaptClip[];
   /** Resume from here (vector and optimiser state); otherwise d = 0. */
   start?: { vector: Float32Array; optimizer: AdamState };
+  /** Where each step's latents and noise come from; default: seeded by `settings.seed` and `settings.mixing`. */
+  draws?: DrawSource;
   signal?: AbortSignal;
   onStep?: (report: StepReport) => void | Promise<void>;
   session?: SessionOptions;
@@ -88,13 +90,13 @@ export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptRes
   const optimizer = run.start?.optimizer ?? adamInit(G.domainSize);
   const losses: number[] = [];
   const directions = clips.map((c) => c.direction);
+  const draws = run.draws ?? seededDraws(drawShape(G, settings.batch), settings.seed, settings.mixing);
   try {
     while (optimizer.step < settings.iterations) {
       if (run.signal?.aborted) return { vector, optimizer, stopped: 'interrupted', losses };
       const t0 = performance.now();
-      const latents = await sampleStepLatents(G, settings.batch, settings.seed, optimizer.step, settings.mixing);
-      const noises = noiseInputs(G.arch.convs, settings.batch, latents.noise, latents.noiseSeed);
-      const { loss, terms, gradient } = await step.run({ ws: latents.ws, noises, vector, directions });
+      const calls = await generatorCalls(G, await draws.draw(optimizer.step));
+      const { loss, terms, gradient } = await step.run({ ...calls, vector, directions });
       if (!Number.isFinite(loss) || !gradient.every(Number.isFinite)) {
         return {
           vector, optimizer, stopped: 'non-finite', losses,
@@ -112,4 +114,20 @@ export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptRes
   } finally {
     await step.release();
   }
+}
+
+/** The draws a step needs from this generator at this batch. */
+export function drawShape(G: Generator, batch: number): DrawShape {
+  return { batch, styleDim: G.styleDim, nLatent: G.nLatent, noiseResolutions: G.arch.convs.map((c) => c.resolution) };
+}
+
+/** Each call's W+ (z, and z2 from its own crossover on) and noise maps. */
+async function generatorCalls(G: Generator, d: StepDraws): Promise<{ frozen: CallInputs; adapted: CallInputs }> {
+  const w = toWPlus(await G.mapping(d.z), G.nLatent);
+  const w2 = d.z2 && toWPlus(await G.mapping(d.z2), G.nLatent);
+  const ws = (inject: number) => (w2 ? mixStyles(w, w2, inject) : w);
+  return {
+    frozen: { ws: ws(d.frozen.inject), noises: d.frozen.noises },
+    adapted: { ws: ws(d.adapted.inject), noises: d.adapted.noises },
+  };
 }

@@ -1,23 +1,23 @@
 /**
  * Quality and diversity of an adapted generator, as HyperDomainNet's `Evaluator` measures them on unit
- * CLIP image embeddings of n samples:
- *   Quality   = mean cosine between the samples and the target: the text through its single template
- *               "A {}" (the Evaluator's default), or every example image (mean over images × samples).
+ * CLIP image embeddings of n samples, for each CLIP model:
+ *   Quality   = mean cosine between the samples and the target: the text through each template (by
+ *               default the 79 ImageNet templates, as the Evaluator; StyleDomain's "A {}" on request),
+ *               averaged over samples × templates; or every example image (mean over images × samples).
  *   Diversity = mean over pairs i < j of (1 − cos(e_i, e_j)).
  * Samples: z from seeds seed … seed+n−1 (as `ganvec generate --seeds` draws them), truncation 1,
- * constant noise, no style mixing, so a score can be reproduced image by image.
+ * constant noise, no style mixing, so a score can be reproduced image by image. Each chunk of samples is
+ * generated once and encoded by every CLIP model.
  */
 import type { Clip } from '../models/clip/clip.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { zFromSeeds } from '../models/stylegan2/latents.js';
 import type { ImageSet } from '../io/image-folder.js';
 import { targetEmbeddings } from './image-direction.js';
+import { fillTemplates, IMAGENET_TEMPLATES } from './prompt-templates.js';
 import { normalizeRows } from './text-direction.js';
 
-/** HyperDomainNet's evaluation template for a target text. */
-export const QUALITY_TEMPLATE = 'A {}';
-
-export type EvaluationTarget = { text: string } | { images: ImageSet };
+export type EvaluationTarget = { text: string; templates?: readonly string[] } | { images: ImageSet };
 
 export interface EvaluateOptions {
   target: EvaluationTarget;
@@ -27,9 +27,13 @@ export interface EvaluateOptions {
   n?: number;
   /** First seed (default 0). */
   seed?: number;
+  /** Called after each chunk of samples with how many are done. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface Evaluation {
+  /** The CLIP model's name. */
+  clip: string;
   quality: number;
   diversity: number;
   n: number;
@@ -38,19 +42,24 @@ export interface Evaluation {
 /** Samples generated and encoded at a time: bounds memory at 1024 px. */
 const CHUNK = 16;
 
-export async function evaluateDomain(G: Generator, clip: Clip, options: EvaluateOptions): Promise<Evaluation> {
-  const { n = 500, seed = 0 } = options;
+/** One evaluation per CLIP model, in the order given. */
+export async function evaluateDomain(G: Generator, clips: readonly Clip[], options: EvaluateOptions): Promise<Evaluation[]> {
+  const { n = 500, seed = 0, target } = options;
   if (!Number.isInteger(n) || n < 2) throw new RangeError(`evaluation needs a whole number of samples ≥ 2 (diversity compares pairs), got ${n}`);
-  const targets = 'text' in options.target
-    ? normalizeRows(await clip.encodeText([QUALITY_TEMPLATE.replace('{}', options.target.text)]))
-    : await targetEmbeddings(clip, options.target.images);
-  const samples: Float64Array[] = [];
+  const targets: Float64Array[][] = [];
+  for (const clip of clips) {
+    targets.push('text' in target
+      ? normalizeRows(await clip.encodeText(fillTemplates(target.templates ?? IMAGENET_TEMPLATES, target.text)))
+      : await targetEmbeddings(clip, target.images));
+  }
+  const samples: Float64Array[][] = clips.map(() => []);
   for (let start = 0; start < n; start += CHUNK) {
     const seeds = Array.from({ length: Math.min(CHUNK, n - start) }, (_, i) => seed + start + i);
     const images = await G.generate({ z: zFromSeeds(seeds, G.styleDim), truncation: 1, noise: 'const', domain: options.domain });
-    samples.push(...normalizeRows(await clip.encodeGeneratorImage(images)));
+    for (const [k, clip] of clips.entries()) samples[k]!.push(...normalizeRows(await clip.encodeGeneratorImage(images)));
+    options.onProgress?.(start + seeds.length, n);
   }
-  return { quality: meanCosine(samples, targets), diversity: diversity(samples), n };
+  return clips.map((clip, k) => ({ clip: clip.name, quality: meanCosine(samples[k]!, targets[k]!), diversity: diversity(samples[k]!), n }));
 }
 
 /** Mean of ⟨a, b⟩ over every pair of a row of `a` and a row of `b` (unit rows). */

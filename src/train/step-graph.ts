@@ -1,16 +1,18 @@
 /**
- * One adaptation step as graphs (DESIGN.md §5): the frozen generator A and the adapted generator B on the
- * same latents and noise, each CLIP model on both image sets, the weighted losses, and d(loss)/d(domain).
+ * One adaptation step as graphs (DESIGN.md §5): the frozen generator A and the adapted generator B, each
+ * on its own W+ and noise maps (the two calls of HyperDomainNet's trainer draw their own crossover and
+ * noise: step-draws.ts), each CLIP model on both image sets, the weighted losses, and d(loss)/d(domain).
  * Only the domain vector is an input that gradients flow to; A's branch is forward only.
  *
+ * Per call c ∈ {frozen, adapted}: ws_c [B, L, D], noise_c_i [B, 1, R, R].
  * Fused (the whole batch in one graph, fastest):
- *   buildStepGraph: ws [B, L, D], noise_i [B, 1, R, R], domain [Dd], direction_k [E_k]
+ *   buildStepGraph: ws_c, noise_c_i, domain [Dd], direction_k [E_k]
  *                   → loss, one scalar per active loss term, grad_domain [Dd]
  * Micro-batched (memory ∝ micro-batch; the adapted forward runs twice):
- *   buildEmbeddingGraph   (per micro-batch) ws, noise_i, domain → frozen_k, adapted_k [m, E_k] (unit)
+ *   buildEmbeddingGraph   (per micro-batch) ws_c, noise_c_i, domain → frozen_k, adapted_k [m, E_k] (unit)
  *   buildLossGraph        (whole batch)     frozen_k, adapted_k [B, E_k], domain, direction_k
  *                                           → loss, terms, grad_domain (of offsets_l2), cot_adapted_k
- *   buildAdaptedVjpGraph  (per micro-batch) ws, noise_i, domain, cot_adapted_k → grad_domain
+ *   buildAdaptedVjpGraph  (per micro-batch) ws_adapted, noise_adapted_i, domain, cot_adapted_k → grad_domain
  * The losses couple samples (indomain compares pairs), so they see the whole batch's embeddings.
  */
 import { Graph, type Value } from '../engine/graph.js';
@@ -36,18 +38,26 @@ export interface StepGraphSpec {
   losses: LossWeights;
 }
 
-interface LatentInputs {
-  ws: Value;
-  noises: Value[];
-  domain: Value;
+export type Call = 'frozen' | 'adapted';
+
+/** One generator call's inputs: W+ and a noise map per styled conv. */
+function callInputs(g: Graph, arch: StyleGAN2, batch: number, call: Call): { ws: Value; noises: Value[] } {
+  return {
+    ws: g.input(`ws_${call}`, [batch, arch.nLatent, arch.styleDim]),
+    noises: arch.convs.map((c, i) => g.input(`noise_${call}_${i}`, [batch, 1, c.resolution, c.resolution])),
+  };
 }
 
-function latentInputs(g: Graph, arch: StyleGAN2, batch: number): LatentInputs {
-  return {
-    ws: g.input('ws', [batch, arch.nLatent, arch.styleDim]),
-    noises: arch.convs.map((c, i) => g.input(`noise_${i}`, [batch, 1, c.resolution, c.resolution])),
-    domain: g.input('domain', [domainSize(arch)]),
-  };
+function domainInput(g: Graph, arch: StyleGAN2): Value {
+  return g.input('domain', [domainSize(arch)]);
+}
+
+/** Images of A and B. */
+function bothGenerators(g: Graph, spec: StepGraphSpec): { frozen: Value; adapted: Value; domain: Value } {
+  const frozen = synthesisNetwork(g, spec.arch, callInputs(g, spec.arch, spec.batch, 'frozen'));
+  const domain = domainInput(g, spec.arch);
+  const adapted = synthesisNetwork(g, spec.arch, { ...callInputs(g, spec.arch, spec.batch, 'adapted'), domain });
+  return { frozen, adapted, domain };
 }
 
 /** Unit CLIP embeddings [N, E] of generator images. */
@@ -89,10 +99,9 @@ function lossFromEmbeddings(
 
 export function buildStepGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_step');
-  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
-  const frozenImages = synthesisNetwork(g, spec.arch, { ws, noises });
-  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
-  const embeddings = spec.clips.map(({ weights }) => ({ frozen: embed(g, weights, frozenImages), adapted: embed(g, weights, adaptedImages) }));
+  const images = bothGenerators(g, spec);
+  const { domain } = images;
+  const embeddings = spec.clips.map(({ weights }) => ({ frozen: embed(g, weights, images.frozen), adapted: embed(g, weights, images.adapted) }));
   const loss = lossFromEmbeddings(g, spec, embeddings, domain);
   g.output('grad_domain', grad(loss, [domain])[0]!);
   return g;
@@ -100,19 +109,17 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
 
 export function buildEmbeddingGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_embed');
-  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
-  const frozenImages = synthesisNetwork(g, spec.arch, { ws, noises });
-  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
+  const images = bothGenerators(g, spec);
   spec.clips.forEach(({ weights }, k) => {
-    g.output(`frozen_${k}`, embed(g, weights, frozenImages));
-    g.output(`adapted_${k}`, embed(g, weights, adaptedImages));
+    g.output(`frozen_${k}`, embed(g, weights, images.frozen));
+    g.output(`adapted_${k}`, embed(g, weights, images.adapted));
   });
   return g;
 }
 
 export function buildLossGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_loss');
-  const domain = g.input('domain', [domainSize(spec.arch)]);
+  const domain = domainInput(g, spec.arch);
   const embeddings = spec.clips.map(({ weights }, k) => ({
     frozen: g.input(`frozen_${k}`, [spec.batch, weights.config.embedDim]),
     adapted: g.input(`adapted_${k}`, [spec.batch, weights.config.embedDim]),
@@ -126,8 +133,8 @@ export function buildLossGraph(spec: StepGraphSpec): Graph {
 
 export function buildAdaptedVjpGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_vjp');
-  const { ws, noises, domain } = latentInputs(g, spec.arch, spec.batch);
-  const adaptedImages = synthesisNetwork(g, spec.arch, { ws, noises, domain });
+  const domain = domainInput(g, spec.arch);
+  const adaptedImages = synthesisNetwork(g, spec.arch, { ...callInputs(g, spec.arch, spec.batch, 'adapted'), domain });
   let pulled: Value | undefined;
   spec.clips.forEach(({ weights }, k) => {
     const cot = g.input(`cot_adapted_${k}`, [spec.batch, weights.config.embedDim]);

@@ -10,11 +10,17 @@ import type { Tensor } from '../engine/tensor.js';
 import { LOSS_NAMES } from '../losses/weights.js';
 import { buildAdaptedVjpGraph, buildEmbeddingGraph, buildLossGraph, buildStepGraph, type StepGraphSpec } from './step-graph.js';
 
-export interface StepInputs {
+/** One generator call's inputs. */
+export interface CallInputs {
   /** W+ [B, L, D] */
   ws: Tensor;
   /** One per styled conv, [B, 1, R, R]. */
   noises: Tensor[];
+}
+
+export interface StepInputs {
+  frozen: CallInputs;
+  adapted: CallInputs;
   vector: Float32Array;
   /** Unit target direction per CLIP model. */
   directions: readonly Float32Array[];
@@ -54,12 +60,14 @@ function directionFeeds(directions: readonly Float32Array[]): Feeds {
   return Object.fromEntries(directions.map((d, k) => [`direction_${k}`, { data: d, shape: [d.length] }]));
 }
 
+/** Rows [start, start + count) of both calls' inputs, and the vector. */
 function latentFeeds(inputs: StepInputs, start: number, count: number): Feeds {
-  return {
-    ws: batchSlice(inputs.ws, start, count, count),
-    domain: { data: inputs.vector, shape: [inputs.vector.length] },
-    ...Object.fromEntries(inputs.noises.map((t, i) => [`noise_${i}`, batchSlice(t, start, count, count)])),
-  };
+  const feeds: Feeds = { domain: { data: inputs.vector, shape: [inputs.vector.length] } };
+  for (const call of ['frozen', 'adapted'] as const) {
+    feeds[`ws_${call}`] = batchSlice(inputs[call].ws, start, count, count);
+    inputs[call].noises.forEach((t, i) => (feeds[`noise_${call}_${i}`] = batchSlice(t, start, count, count)));
+  }
+  return feeds;
 }
 
 /** Feeds only the inputs a session declares (e.g. no directions when the direction loss is off). */
@@ -110,7 +118,7 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       const gradient = new Float32Array(lossOut.grad_domain!.data);
       for (const start of chunks) {
         const cotangents = Object.fromEntries(spec.clips.map((_, k) => [`cot_adapted_${k}`, batchSlice(lossOut[`cot_adapted_${k}`]!, start, microBatch, microBatch)]));
-        const out = await vjpSession.run({ ...latentFeeds(inputs, start, microBatch), ...cotangents });
+        const out = await vjpSession.run(pick(vjpSession, { ...latentFeeds(inputs, start, microBatch), ...cotangents }));
         out.grad_domain!.data.forEach((v, i) => (gradient[i]! += v));
       }
       return { ...scalars(lossOut), gradient };
