@@ -1,4 +1,7 @@
-/** `ganvec eval` agrees with a direct computation of HyperDomainNet's quality and diversity. */
+/**
+ * `ganvec eval` agrees with a direct computation of HyperDomainNet's quality (mean over samples and the 79
+ * ImageNet templates of the cosine; StyleDomain's "A {}" with --template a) and diversity.
+ */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +14,7 @@ import { loadGenerator } from '../src/models/stylegan2/load.js';
 import type { Generator } from '../src/models/stylegan2/generator.js';
 import { zFromSeeds } from '../src/models/stylegan2/latents.js';
 import { normalizeRows } from '../src/train/text-direction.js';
+import { IMAGENET_TEMPLATES } from '../src/train/prompt-templates.js';
 import { loadPhotos } from '../src/models/clip/preprocess.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
@@ -43,12 +47,19 @@ function expectedDiversity(e: Float64Array[]): number {
   return sum / pairs;
 }
 
-interface EvalJson { quality: number; diversity: number; n: number }
+interface EvalJson { n: number; templates: string | null; scores: Array<{ clip: string; quality: number; diversity: number }> }
 
 async function evalCli(...target: string[]): Promise<EvalJson> {
   const r = await runCli(['eval', '--model', GENERATOR, '--domain', domainFile, '--clip', CLIP, ...target, '--n', String(N), '--seed', String(SEED), '--batch', '8', '--json']);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout) as EvalJson;
+}
+
+/** Mean over samples × target rows of the cosine (unit rows). */
+function meanCosine(samples: Float64Array[], targets: Float64Array[]): number {
+  let sum = 0;
+  for (const e of samples) for (const t of targets) sum += dot(e, t);
+  return sum / (samples.length * targets.length);
 }
 
 before(async () => {
@@ -74,16 +85,39 @@ after(async () => {
 });
 
 describe('ganvec eval', { concurrency: true }, () => {
-  it('--to: quality against "A <text>" and diversity match a direct computation', async () => {
+  it('--to: quality over the 79 templates and diversity match a direct computation', async () => {
     const [result, samples, text] = await Promise.all([
       evalCli('--to', 'pixar'),
       sampleEmbeddings(),
-      clip.encodeText(['A pixar']).then(normalizeRows),
+      clip.encodeText(IMAGENET_TEMPLATES.map((t) => t.replace('{}', 'pixar'))).then(normalizeRows),
     ]);
     assert.equal(result.n, N);
-    const quality = samples.reduce((s, e) => s + dot(e, text[0]!), 0) / N;
-    assert.ok(Math.abs(result.quality - quality) < 1e-5, `quality ${result.quality} vs ${quality}`);
-    assert.ok(Math.abs(result.diversity - expectedDiversity(samples)) < 1e-5, `diversity ${result.diversity} vs ${expectedDiversity(samples)}`);
+    assert.equal(result.templates, 'imagenet');
+    assert.equal(text.length, 79);
+    const [score] = result.scores;
+    const quality = meanCosine(samples, text);
+    assert.ok(Math.abs(score!.quality - quality) < 1e-5, `quality ${score!.quality} vs ${quality}`);
+    assert.ok(Math.abs(score!.diversity - expectedDiversity(samples)) < 1e-5, `diversity ${score!.diversity} vs ${expectedDiversity(samples)}`);
+  });
+
+  it('--to with --template a: quality against "A <text>" alone', async () => {
+    const [result, samples, text] = await Promise.all([
+      evalCli('--to', 'pixar', '--template', 'a'),
+      sampleEmbeddings(),
+      clip.encodeText(['A pixar']).then(normalizeRows),
+    ]);
+    assert.equal(result.templates, 'a');
+    const quality = meanCosine(samples, text);
+    assert.ok(Math.abs(result.scores[0]!.quality - quality) < 1e-5, `quality ${result.scores[0]!.quality} vs ${quality}`);
+  });
+
+  it('scores several CLIP models on the same samples, each named', async () => {
+    const r = await runCli(['eval', '--model', GENERATOR, '--domain', domainFile, '--clip', `${CLIP},${CLIP}`, '--to', 'pixar', '--n', '4', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as EvalJson;
+    assert.equal(result.scores.length, 2);
+    assert.deepEqual(result.scores[0], result.scores[1]);
+    assert.match(result.scores[0]!.clip, /clip_state_dict/);
   });
 
   it('--images: quality is the mean over images × samples', async () => {
@@ -93,17 +127,24 @@ describe('ganvec eval', { concurrency: true }, () => {
       sampleEmbeddings(),
       loadPhotos(files, clip.resolution).then((p) => clip.encodeImage(p)).then(normalizeRows),
     ]);
-    let sum = 0;
-    for (const e of samples) for (const t of targets) sum += dot(e, t);
-    const quality = sum / (N * targets.length);
-    assert.ok(Math.abs(result.quality - quality) < 1e-5, `quality ${result.quality} vs ${quality}`);
-    assert.ok(Math.abs(result.diversity - expectedDiversity(samples)) < 1e-5);
+    const quality = meanCosine(samples, targets);
+    assert.ok(Math.abs(result.scores[0]!.quality - quality) < 1e-5, `quality ${result.scores[0]!.quality} vs ${quality}`);
+    assert.ok(Math.abs(result.scores[0]!.diversity - expectedDiversity(samples)) < 1e-5);
   });
 
-  it('prints quality, diversity and n without --json', async () => {
+  it('without --json names the model, domain, target and templates, then a score per CLIP model', async () => {
     const r = await runCli(['eval', '--model', GENERATOR, '--domain', domainFile, '--clip', CLIP, '--to', 'pixar', '--n', '4']);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^quality\s+-?\d\.\d{4}\ndiversity\s+\d\.\d{4}\nn\s+4\n$/);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines.slice(0, 4), [
+      'model      ckpt.pt',
+      'domain     random.dv.safetensors',
+      'target     "pixar" through the 79 ImageNet templates (HyperDomainNet\'s Evaluator)',
+      `samples    4, seeds 0-3`,
+    ]);
+    assert.match(lines[4]!, /^clip\s+quality  diversity$/);
+    assert.match(lines[5]!, /^clip_state_dict\.pt\s+-?\d\.\d{4}\s+\d\.\d{4}$/);
+    assert.equal(lines.length, 6);
   });
 
   it('needs exactly one of --to and --images', async () => {

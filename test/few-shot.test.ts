@@ -97,13 +97,13 @@ describe('image direction', () => {
 describe('adapt({ images })', () => {
   it('40 steps raise the CLIP similarity of held-out samples to the examples', async () => {
     const set: ImageSet = await readImageSet([targets]);
-    const before = await evaluateDomain(G, clip, { target: { images: set }, ...HELD_OUT });
+    const [before] = await evaluateDomain(G, [clip], { target: { images: set }, ...HELD_OUT });
     const result = await adapt(G, { images: [targets], clips: [clip], iterations: 40, source: { cacheDir } });
     assert.equal(result.stopped, 'done');
     assert.deepEqual(result.settings.losses, { direction: 1, indomain: 0.5, offsets_l2: 0 });
     assert.equal(result.imageSet?.images.length, 10);
-    const afterwards = await evaluateDomain(G, clip, { target: { images: set }, domain: result.vector, ...HELD_OUT });
-    assert.ok(afterwards.quality > before.quality + 0.02, `quality ${before.quality.toFixed(4)} → ${afterwards.quality.toFixed(4)}`);
+    const [afterwards] = await evaluateDomain(G, [clip], { target: { images: set }, domain: result.vector, ...HELD_OUT });
+    assert.ok(afterwards!.quality > before!.quality + 0.02, `quality ${before!.quality.toFixed(4)} → ${afterwards!.quality.toFixed(4)}`);
   });
 
   it('needs exactly one of text or images', async () => {
