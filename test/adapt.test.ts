@@ -4,7 +4,8 @@
  * Ctrl-C keeps the work, and bad input fails with one clear line.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -153,6 +154,70 @@ describe('ganvec adapt --to', () => {
     const done = Number(saved.metadata.iterations);
     assert.ok(done >= 1 && done < 100000, `saved after ${done} steps`);
     assert.ok(saved.vector.some((x) => x !== 0));
+  });
+});
+
+describe('ganvec adapt: interrupted saves and concurrent runs', () => {
+  /** A pid no process has here (above Linux's pid_max default, still a valid pid). */
+  const DEAD_PID = 4_100_000;
+
+  it('resumes exactly when a kill fell between the run-state and domain-file writes', async () => {
+    const out = join(dir, 'torn.dv.safetensors');
+    const whole = join(dir, 'whole.dv.safetensors');
+    const [a, b] = await Promise.all([runCli(adaptArgs(out, '--iters', '12')), runCli(adaptArgs(whole, '--iters', '20'))]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    const older = await readFile(out);
+    assert.equal((await runCli(adaptArgs(out, '--iters', '13', '--resume'))).code, 0);
+    // The domain file one step behind its run state: what a kill after the first write leaves.
+    await writeFile(out, older);
+    const r = await runCli(adaptArgs(out, '--iters', '20', '--resume'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /resuming at step 13 of 20 from the run state \(the domain file, at step 12/);
+    assert.deepEqual((await readDomainFile(out)).vector, (await readDomainFile(whole)).vector);
+  });
+
+  it('refuses a second run on the same --out while the first holds the lock', async () => {
+    const out = join(dir, 'locked.dv.safetensors');
+    await writeFile(`${out}.lock`, JSON.stringify({ pid: process.pid }));
+    const r = await runCli(adaptArgs(out, '--iters', '2'));
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`being trained by process ${process.pid}`));
+    assert.equal(existsSync(out), false);
+  });
+
+  it('takes over the lock of a process that is gone, removes leftover temporaries, and releases the lock', async () => {
+    const out = join(dir, 'stale.dv.safetensors');
+    await writeFile(`${out}.lock`, JSON.stringify({ pid: DEAD_PID }));
+    const leftover = join(dir, `.stale.dv.safetensors.${DEAD_PID}.0123456789ab.tmp`);
+    const mine = join(dir, `.stale.state.safetensors.${process.pid}.0123456789ab.tmp`);
+    await writeFile(leftover, 'partial');
+    await writeFile(mine, 'in use by a live process');
+    const r = await runCli(adaptArgs(out, '--iters', '2'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`took over the lock of process ${DEAD_PID}`));
+    assert.equal(existsSync(leftover), false, 'a dead process\'s temporary file is removed');
+    assert.equal(existsSync(mine), true, 'a live process\'s temporary file is kept');
+    assert.equal(existsSync(`${out}.lock`), false, 'the lock is released');
+  });
+
+  it('a second SIGINT exits 130 at once and leaves a domain file and run state that resume', async () => {
+    const out = join(dir, 'twice.dv.safetensors');
+    let sent = 0;
+    const r = await runCli(adaptArgs(out, '--iters', '100000', '--save-every', '1'), {
+      onStdout: (chunk, child) => {
+        // The second signal once the first is acknowledged: two sent at once can arrive as one.
+        if (sent === 0 && chunk.includes('"event":"step"')) child.kill('SIGINT'), sent++;
+        else if (sent === 1 && chunk.includes('stopping after this step')) child.kill('SIGINT'), sent++;
+      },
+    });
+    assert.equal(sent, 2);
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(existsSync(`${out}.lock`), false, 'the lock is released');
+    const saved = await readDomainFile(out);
+    assert.ok(Number(saved.metadata.iterations) >= 1);
+    const resumed = await runCli(adaptArgs(out, '--iters', String(Number(saved.metadata.iterations) + 1), '--resume'));
+    assert.equal(resumed.code, 0, resumed.stderr);
   });
 });
 

@@ -5,7 +5,7 @@ import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
-import { baseModelMetadata, loadDomainVector, writeDomainFile } from '../io/domain-file.js';
+import { baseModelMetadata, readDomainFile, writeDomainFile } from '../io/domain-file.js';
 import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
 import { loadGenerator } from '../models/stylegan2/load.js';
@@ -16,7 +16,8 @@ import { IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
 import { seededDraws, type DrawSource } from '../train/step-draws.js';
 import type { Device } from '../engine/session.js';
 import type { AdamState } from '../train/adam.js';
-import { readOptimizerState, writeOptimizerState } from '../train/checkpoint.js';
+import { readRunState, removeStaleTemporaries, statePath, writeRunState, type RunState } from '../train/checkpoint.js';
+import { acquireRunLock, RunLockedError } from '../train/run-lock.js';
 import { chooseMicroBatch } from '../train/step-runner.js';
 import { PreviewWriter } from '../train/preview.js';
 import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
@@ -129,12 +130,12 @@ export function registerAdapt(program: Command): void {
     .option('--out <file>', 'domain file to write (default: <target>.dv.safetensors)')
     .option('--preview <dir>', 'write preview grids here (top row original, bottom row adapted)')
     .option('--preview-every <n>', 'steps between previews', '50')
-    .option('--save-every <n>', 'steps between saves of the domain file and optimiser state', '25')
+    .option('--save-every <n>', 'steps between saves of the domain file and the run state beside it', '25')
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
     .option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding; default: the whole batch if it fits in memory)')
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .addOption(deviceOption())
-    .option('--resume', 'continue the run saved in --out (its optimiser state is beside it)')
+    .option('--resume', 'continue the run saved in --out from its run state (<name>.state.safetensors beside it)')
     .option('--replay <file.npz>', 'take each step\'s latents, crossovers and noise maps from this file instead of the seeded random source (the layout --record writes; see the README)')
     .option('--record <file.npz>', 'write each step\'s latents, crossovers and noise maps to this file, to replay the run here or in HyperDomainNet\'s trainer')
     .addHelpText('after', `
@@ -179,122 +180,158 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
     throw new UsageError(`${out} exists: pass --resume to continue it or --out to write elsewhere`);
   }
 
-  const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
-  // The training batch also serves mapping, previews and the source samples of --images.
-  const G = await loadGenerator(flags.from, { threads, device: flags.device, batch: settings.batch });
-  const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
-  if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
-  const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
-    ?? clipNames.map(() => 1);
-  if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
-  const clips: Clip[] = [];
-  for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device }));
-
-  const chosenMicroBatch = microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
-  progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}` +
-    (chosenMicroBatch < settings.batch ? `; micro-batches of ${chosenMicroBatch}` : ''));
-  if (imageSet) {
-    for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
-    progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
-  }
-  const directions = await targetDirections(G, clips, imageSet ? { images: imageSet } : { text: target, source });
-  const shape = drawShape(G, settings.batch);
-  let draws: DrawSource = flags.replay ? replayDraws(flags.replay, shape, settings.iterations) : seededDraws(shape, settings.seed, settings.mixing);
-  const drawsFrom = flags.replay ? `replay:${await fileDigest(flags.replay)}` : 'seeded';
-  const identity = runIdentity(settings, target, source, clips, clipWeights, G, drawsFrom);
-
-  let start: { vector: Float32Array; optimizer: AdamState } | undefined;
-  if (flags.resume) {
-    const vector = await loadDomainVector(out, G);
-    const { state, run } = await readOptimizerState(out);
-    const changed = Object.keys(identity).filter((k) => run[k] !== identity[k]);
-    if (changed.length > 0) {
-      throw new UsageError(`--resume: ${out} was trained with different ${changed.join(', ')} (${changed.map((k) => `${k}=${run[k]}`).join('; ')})`);
-    }
-    start = { vector, optimizer: state };
-    progress.message(`resuming at step ${state.step} of ${settings.iterations}`);
-  }
-
-  const save = async (vector: Float32Array, optimizer: AdamState) => {
-    await writeDomainFile(out, {
-      vector,
-      layers: G.domainLayers,
-      metadata: {
-        ...baseModelMetadata(G),
-        ...(imageSet
-          ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
-          : { prompt: target, source_text: source, text_templates: JSON.stringify(IMAGENET_TEMPLATES) }),
-        draws: drawsFrom,
-        losses: JSON.stringify(settings.losses),
-        iterations: String(optimizer.step),
-        clip_models: clips.map((c) => c.name).join(','),
-        clip_weights: clipWeights.join(','),
-        seed: String(settings.seed),
-        lr: String(settings.lr),
-        batch: String(settings.batch),
-        mixing: String(settings.mixing),
-      },
-    });
-    await writeOptimizerState(out, optimizer, identity);
-  };
-
-  const preview = flags.preview ? new PreviewWriter(G) : undefined;
-  if (flags.preview) await mkdir(flags.preview, { recursive: true });
-  const abort = new AbortController();
-  const onSignal = () => {
-    if (abort.signal.aborted) process.exit(130);
-    progress.message('stopping after this step (Ctrl-C again to quit without saving)');
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
-  const recorder = flags.record ? new DrawRecorder(draws, resolve(flags.record)) : undefined;
-  draws = recorder ?? draws;
-  let result: AdaptResult;
+  let lock;
   try {
-    result = await adaptDomain(G, {
-      settings,
-      clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
-      start,
-      draws,
-      signal: abort.signal,
-      session: { threads, device: flags.device },
-      microBatch: chosenMicroBatch,
-      onStep: async (r: StepReport) => {
-        progress.step(r);
-        if (r.step % saveEvery === 0) await save(r.vector, r.optimizer);
-        if (preview && (r.step % previewEvery === 0 || r.step === r.iterations)) {
-          await preview.write(join(flags.preview!, `step${String(r.step).padStart(5, '0')}.png`), r.vector);
-        }
-      },
-    });
+    lock = acquireRunLock(out);
   } catch (err) {
-    recorder?.abandon();
+    if (err instanceof RunLockedError) throw new UsageError(err.message);
     throw err;
-  } finally {
+  }
+  try {
+    const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
+    if (lock.tookOverFrom !== undefined) progress.message(`took over the lock of process ${lock.tookOverFrom}, which is gone`);
+    for (const leftover of [...removeStaleTemporaries(out), ...removeStaleTemporaries(statePath(out))]) {
+      progress.message(`removed ${leftover}, left by an interrupted save`);
+    }
+    // The training batch also serves mapping, previews and the source samples of --images.
+    const G = await loadGenerator(flags.from, { threads, device: flags.device, batch: settings.batch });
+    const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
+    if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
+    const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
+      ?? clipNames.map(() => 1);
+    if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
+    const clips: Clip[] = [];
+    for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device }));
+
+    const chosenMicroBatch = microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
+    progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}` +
+      (chosenMicroBatch < settings.batch ? `; micro-batches of ${chosenMicroBatch}` : ''));
+    if (imageSet) {
+      for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
+      progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
+    }
+    const directions = await targetDirections(G, clips, imageSet ? { images: imageSet } : { text: target, source });
+    const shape = drawShape(G, settings.batch);
+    let draws: DrawSource = flags.replay ? replayDraws(flags.replay, shape, settings.iterations) : seededDraws(shape, settings.seed, settings.mixing);
+    const drawsFrom = flags.replay ? `replay:${await fileDigest(flags.replay)}` : 'seeded';
+    const identity = runIdentity(settings, target, source, clips, clipWeights, G, drawsFrom);
+
+    let start: RunState | undefined;
+    if (flags.resume) {
+      const product = await readDomainFile(out);
+      const { run, ...state } = await readRunState(out);
+      const changed = Object.keys(identity).filter((k) => run[k] !== identity[k]);
+      if (changed.length > 0) {
+        throw new UsageError(`--resume: ${out} was trained with different ${changed.join(', ')} (${changed.map((k) => `${k}=${run[k]}`).join('; ')})`);
+      }
+      if (state.vector.length !== G.domainSize) {
+        throw new UsageError(`--resume: ${statePath(out)} holds ${state.vector.length} values; this generator takes ${G.domainSize}`);
+      }
+      start = state;
+      const behind = Number(product.metadata.iterations) !== state.optimizer.step;
+      progress.message(`resuming at step ${state.optimizer.step} of ${settings.iterations}` +
+        (behind ? ` from the run state (the domain file, at step ${product.metadata.iterations}, was saved before it)` : ''));
+    }
+
+    // A second Ctrl-C quits at once, but never in the middle of a save.
+    let saving = false;
+    let signals = 0;
+    const save = async (vector: Float32Array, optimizer: AdamState) => {
+      saving = true;
+      try {
+        // The run state first: a kill between the two writes leaves it ahead of the domain file (checkpoint.ts).
+        await writeRunState(out, { vector, optimizer }, identity);
+        await writeDomainFile(out, {
+          vector,
+          layers: G.domainLayers,
+          metadata: {
+            ...baseModelMetadata(G),
+            ...(imageSet
+              ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
+              : { prompt: target, source_text: source, text_templates: JSON.stringify(IMAGENET_TEMPLATES) }),
+            draws: drawsFrom,
+            losses: JSON.stringify(settings.losses),
+            iterations: String(optimizer.step),
+            clip_models: clips.map((c) => c.name).join(','),
+            clip_weights: clipWeights.join(','),
+            seed: String(settings.seed),
+            lr: String(settings.lr),
+            batch: String(settings.batch),
+            mixing: String(settings.mixing),
+          },
+        });
+      } finally {
+        saving = false;
+      }
+      if (signals > 1) process.exit(130);
+    };
+
+    const preview = flags.preview ? new PreviewWriter(G) : undefined;
+    if (flags.preview) await mkdir(flags.preview, { recursive: true });
+    const abort = new AbortController();
+    const onSignal = () => {
+      signals++;
+      if (signals === 1) {
+        progress.message('stopping after this step (Ctrl-C again to quit at once, keeping the last save)');
+        abort.abort();
+      } else if (saving) {
+        progress.message('quitting once the save under way is written');
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+
+    const recorder = flags.record ? new DrawRecorder(draws, resolve(flags.record)) : undefined;
+    draws = recorder ?? draws;
+    let result: AdaptResult;
+    try {
+      result = await adaptDomain(G, {
+        settings,
+        clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
+        start,
+        draws,
+        signal: abort.signal,
+        session: { threads, device: flags.device },
+        microBatch: chosenMicroBatch,
+        onStep: async (r: StepReport) => {
+          progress.step(r);
+          if (r.step % saveEvery === 0) await save(r.vector, r.optimizer);
+          if (preview && (r.step % previewEvery === 0 || r.step === r.iterations)) {
+            await preview.write(join(flags.preview!, `step${String(r.step).padStart(5, '0')}.png`), r.vector);
+          }
+        },
+      });
+    } catch (err) {
+      recorder?.abandon();
+      throw err;
+    } finally {
+      progress.end();
+    }
+    await save(result.vector, result.optimizer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    progress.end();
+    if (recorder) {
+      recorder.close();
+      progress.message(`recorded the draws of ${result.optimizer.step} steps in ${flags.record}`);
+    }
+    const losses = result.losses;
+    const tail = losses.slice(-10);
+    const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
+    if (result.stopped === 'non-finite') {
+      throw new UsageError(`${result.message}. Saved that vector to ${out}. Try a lower --lr.`);
+    }
+    if (result.stopped === 'interrupted' || signals > 0) {
+      progress.message(`interrupted at step ${result.optimizer.step}; saved ${out}. Continue with the same command and --resume.`);
+      process.exitCode = 130;
+      return;
+    }
+    progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
+    await Promise.all([G.release(), ...clips.map((c) => c.release())]);
+  } finally {
+    lock.release();
   }
-  await save(result.vector, result.optimizer);
-  if (recorder) {
-    recorder.close();
-    progress.message(`recorded the draws of ${result.optimizer.step} steps in ${flags.record}`);
-  }
-  const losses = result.losses;
-  const tail = losses.slice(-10);
-  const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
-  if (result.stopped === 'non-finite') {
-    throw new UsageError(`${result.message}. Saved that vector to ${out}. Try a lower --lr.`);
-  }
-  if (result.stopped === 'interrupted') {
-    progress.message(`interrupted at step ${result.optimizer.step}; saved ${out}. Continue with the same command and --resume.`);
-    process.exitCode = 130;
-    return;
-  }
-  progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
-  await Promise.all([G.release(), ...clips.map((c) => c.release())]);
 }
 
 async function fileDigest(path: string): Promise<string> {

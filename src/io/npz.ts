@@ -90,6 +90,12 @@ export class NpzWriter {
     }
     closeSync(this.fd);
     renameSync(this.temp, this.path);
+    const dir = openSync(dirname(this.path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
   }
 
   /** Removes the temporary file; `path` is left as it was. */
