@@ -205,6 +205,56 @@ describe('downloadFile', () => {
     await assert.rejects(downloadFile(o), (err: DownloadError) => err.reason === 'size' && /offers 300000 bytes, expected 1234/.test(err.message));
   });
 
+  test('cuts off an endless body at the expected size and removes it', { timeout: 10_000 }, async () => {
+    const endless = endlessBody();
+    server = await startServer(endless.handler);
+    const o = options(server.url('/model.pt'));
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /model\.pt sent more than the expected 300000 bytes; the download was removed/);
+      return true;
+    });
+    assert.ok(endless.sent() < endless.limit, `stopped early (the server sent ${endless.sent()} bytes)`);
+    assert.equal(existsSync(o.dest), false);
+    assert.equal(existsSync(`${o.dest}.part`), false);
+  });
+
+  test('caps a file of unpublished size at maxBytes, by its Content-Length or while it arrives', { timeout: 10_000 }, async () => {
+    const endless = endlessBody();
+    server = await startServer((req, res) => (req.url === '/endless.pkl' ? endless.handler(req, res) : serveBytes(checkpoint.bytes, req, res)));
+    const unpublished = { sha256: null, bytes: null, maxBytes: 100_000 };
+    await assert.rejects(downloadFile(options(server.url('/model.pkl'), unpublished)), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /offers 300000 bytes, more than the 100000 allowed for a file of unpublished size/);
+      return true;
+    });
+    const o = options(server.url('/endless.pkl'), unpublished);
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /endless\.pkl sent more than 100000 bytes, the most allowed for a file of unpublished size; the download was removed/);
+      return true;
+    });
+    assert.ok(endless.sent() < endless.limit, `stopped early (the server sent ${endless.sent()} bytes)`);
+    assert.equal(existsSync(`${o.dest}.part`), false);
+  });
+
+  test('gives up on a body that trickles in below the minimum rate', { timeout: 10_000 }, async () => {
+    // One byte every 20 ms never leaves the connection silent for a whole idle timeout.
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-length': checkpoint.bytes.length });
+      let i = 0;
+      const timer = setInterval(() => res.write(checkpoint.bytes.subarray(i, ++i)), 20);
+      res.on('close', () => clearInterval(timer));
+    });
+    const o = options(server.url('/model.pt'), { idleTimeoutMs: 200, minBytesPerSecond: 1000, retries: 2 });
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'gave-up');
+      assert.match(err.message, /after 3 failed attempts: only \d+ bytes came from 127\.0\.0\.1:\d+ in 0\.2 s \(the minimum is 1000 bytes\/s\)/);
+      return true;
+    });
+    assert.equal(server.requests.length, 3, 'an attempt that brings a few bytes still counts as failed');
+  });
+
   test('fails fast with a clear message when the server accepts but never answers', async () => {
     server = await startServer(() => undefined);
     const started = Date.now();
@@ -335,6 +385,25 @@ function slowlyServe(body: Buffer, _req: IncomingMessage, res: ServerResponse): 
       res.end();
     }
   }, 50);
+}
+
+/** A body without a Content-Length that goes on (up to `limit` bytes) until the client hangs up. */
+function endlessBody(): { handler: (req: IncomingMessage, res: ServerResponse) => void; sent: () => number; limit: number } {
+  const limit = 20_000_000;
+  let sent = 0;
+  const chunk = Buffer.alloc(16_384, 0x42);
+  const handler = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const more = () => {
+      while (sent < limit && !res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  };
+  return { handler, sent: () => sent, limit };
 }
 
 async function exitedProcessId(): Promise<number> {

@@ -1,7 +1,7 @@
 // `ganvec models`: list, describe, download, locate and verify the registered pretrained checkpoints.
 import { Command, Option } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { formatBytes, hashFile, readRecordedSha256, recordedHashPath } from '../io/download.js';
+import { DEFAULT_MAX_BYTES, formatBytes, hashFile, readRecordedSha256, recordedHashPath } from '../io/download.js';
 import { loadRegistry, MODEL_KINDS, type Registry, type RegistryEntry } from '../io/registry.js';
 import { cachedModelPath, fetchModel, ganvecHome } from '../io/resolve-model.js';
 import { UsageError } from './run.js';
@@ -61,7 +61,12 @@ export function registerModels(program: Command): void {
         ['name', entry.name],
         ['aliases', entry.aliases.join(', ') || '-'],
         ['kind', `${entry.kind}, ${entry.format}, ${entry.resolution} px`],
-        ['size', entry.bytes !== null ? `${entry.bytes.toLocaleString('en-US')} bytes (${formatBytes(entry.bytes)})` : 'not published'],
+        [
+          'size',
+          entry.bytes !== null
+            ? `${entry.bytes.toLocaleString('en-US')} bytes (${formatBytes(entry.bytes)})`
+            : `not published (a download is cut off at ${formatBytes(DEFAULT_MAX_BYTES)})`,
+        ],
         ['sha256', sha256],
         ['url', entry.url],
         ...entry.mirrors.map((mirror) => ['mirror', mirror]),

@@ -1,5 +1,7 @@
 // Downloads one large file into place: redirects, resume, retries, size and sha256 checks, a progress bar,
-// and a lock so that concurrent processes never interleave writes to the same partial file.
+// and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
+// broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
+// none is published), and a body slower than `minBytesPerSecond` is given up on.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -36,8 +38,18 @@ export interface DownloadSettings {
   retryDelayMs?: number;
   /** Time allowed to resolve, connect and receive the response headers: short, so no network fails fast. */
   connectTimeoutMs?: number;
-  /** Time allowed without a byte of body once the answer has started. */
+  /**
+   * Once the body has started, each period of this length must bring `minBytesPerSecond` on average
+   * (silence included): otherwise the connection is dropped and the download resumed.
+   */
   idleTimeoutMs?: number;
+  /**
+   * The slowest body accepted. An attempt that averaged less counts as failed even if it brought bytes,
+   * so a server that trickles a byte now and then is given up on after `retries` attempts.
+   */
+  minBytesPerSecond?: number;
+  /** The most bytes accepted for a file whose size is not known (`bytes` null), so an endless body stops. */
+  maxBytes?: number;
   maxRedirects?: number;
   /** How often a process waiting for another one's download checks the lock. */
   lockPollMs?: number;
@@ -88,6 +100,12 @@ export class DownloadError extends Error {
 
 /** A failure worth retrying (reset, 5xx, stalled body); never escapes this module. */
 class TransientError extends Error {}
+
+/**
+ * The largest download of unpublished size (`bytes` null) accepted by default: over twice the largest
+ * checkpoint in the registry (OpenAI's ViT-L/14: about 430 million fp16 parameters, under 1 GiB).
+ */
+export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 
 const NO_ROUTE_CODES = new Set([
   'ENOTFOUND',
@@ -148,6 +166,8 @@ function withDefaults(options: DownloadOptions): ResolvedOptions {
     retryDelayMs: 1000,
     connectTimeoutMs: 4000,
     idleTimeoutMs: 30_000,
+    minBytesPerSecond: 8 * 1024, // 64 kbit/s: slower than any broadband line
+    maxBytes: DEFAULT_MAX_BYTES,
     maxRedirects: 10,
     lockPollMs: 250,
     staleLockMs: 60_000,
@@ -198,13 +218,16 @@ async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): 
   let failures = 0;
   for (;;) {
     const before = await fileSize(part);
+    const started = Date.now();
     try {
       await fetchOnce(url, part, before, o);
       return;
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
       const after = await fileSize(part);
-      failures = after > before ? 0 : failures + 1;
+      // Progress at the minimum rate earns the attempts back; a trickle must not, or it could go on forever.
+      const progressed = after > before && after - before >= (o.minBytesPerSecond * (Date.now() - started)) / 1000;
+      failures = progressed ? 0 : failures + 1;
       if (failures > o.retries) {
         throw new DownloadError('gave-up', `gave up on ${url} after ${failures} failed attempts: ${err.message}`, { cause: err });
       }
@@ -217,7 +240,7 @@ async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): 
 
 /** One request (with its redirects) that appends to `part` from `offset`. */
 async function fetchOnce(url: string, part: string, offset: number, o: ResolvedOptions): Promise<void> {
-  if (o.bytes !== null && offset > o.bytes) {
+  if (offset > (o.bytes ?? o.maxBytes)) {
     await rm(part, { force: true });
     offset = 0;
   }
@@ -258,20 +281,37 @@ async function fetchOnce(url: string, part: string, offset: number, o: ResolvedO
     res.resume();
     throw new DownloadError('size', `${finalUrl} offers ${offered} bytes, expected ${o.bytes}`);
   }
+  if (o.bytes === null && offered !== null && offered > o.maxBytes) {
+    res.resume();
+    throw new DownloadError('size', `${finalUrl} offers ${offered} bytes, more than the ${o.maxBytes} allowed for a file of unpublished size`);
+  }
 
-  res.setTimeout(o.idleTimeoutMs, () =>
-    res.destroy(new TransientError(`no data from ${new URL(finalUrl).host} for ${o.idleTimeoutMs / 1000} s`)),
-  );
   const meter = new Meter(start, o.bytes ?? offered, start === 0, finalUrl, o);
+  // Measured per period, not per chunk: a byte every few seconds must not keep a download alive.
+  const minimum = (o.minBytesPerSecond * o.idleTimeoutMs) / 1000;
+  let counted = 0;
+  const rateCheck = setInterval(() => {
+    const got = meter.receivedThisAttempt - counted;
+    counted = meter.receivedThisAttempt;
+    if (got >= minimum) return;
+    const host = new URL(finalUrl).host;
+    const seconds = o.idleTimeoutMs / 1000;
+    const why =
+      got === 0
+        ? `no data from ${host} for ${seconds} s`
+        : `only ${got} bytes came from ${host} in ${seconds} s (the minimum is ${o.minBytesPerSecond} bytes/s)`;
+    res.destroy(new TransientError(why));
+  }, o.idleTimeoutMs);
   try {
     await pipeline(res, meter, createWriteStream(part, { flags: start === 0 ? 'w' : 'a' }));
   } catch (err) {
     if (err instanceof DownloadError) {
-      if (err.reason === 'html') await rm(part, { force: true });
+      if (err.reason === 'html' || err.reason === 'size') await rm(part, { force: true });
       throw err;
     }
     throw err instanceof TransientError ? err : new TransientError(`the connection broke (${(err as Error).message})`);
   } finally {
+    clearInterval(rateCheck);
     meter.closeProgressBar();
   }
   const length = contentLength(res);
@@ -367,7 +407,7 @@ function classifyRequestError(err: NodeJS.ErrnoException, url: URL): Error {
   return new TransientError(`the request to ${url.host} failed (${err.code ?? err.message})`);
 }
 
-/** Counts bytes, reports progress, and rejects an HTML page before any of it reaches the disk. */
+/** Counts bytes, reports progress, stops a body longer than allowed, and rejects an HTML page before any of it reaches the disk. */
 class Meter extends Transform {
   receivedThisAttempt = 0;
   private head: Buffer[] | undefined;
@@ -388,6 +428,7 @@ class Meter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.receivedThisAttempt += chunk.length;
+    if (this.start + this.receivedThisAttempt > (this.o.bytes ?? this.o.maxBytes)) return done(this.tooLong());
     this.report();
     if (!this.head) return done(null, chunk);
     this.head.push(chunk);
@@ -398,6 +439,12 @@ class Meter extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.head) this.releaseHead(done);
     else done();
+  }
+
+  private tooLong(): DownloadError {
+    const limit =
+      this.o.bytes !== null ? `the expected ${this.o.bytes} bytes` : `${this.o.maxBytes} bytes, the most allowed for a file of unpublished size`;
+    return new DownloadError('size', `${this.url} sent more than ${limit}; the download was removed`);
   }
 
   private releaseHead(done: TransformCallback): void {
