@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { DownloadError, downloadFile, type DownloadOptions } from '../src/io/download.js';
-import { closedPort, fakeCheckpoint, serveBytes, startServer, type TestServer } from './fixtures/download/server.js';
+import { closedPort, fakeCheckpoint, serveBytes, startServer, TEST_CERTIFICATE, type TestServer } from './fixtures/download/server.js';
 
 const run = promisify(execFile);
 const checkpoint = fakeCheckpoint(300_000);
@@ -255,6 +255,29 @@ describe('downloadFile', () => {
     assert.equal(server.requests.length, 3, 'an attempt that brings a few bytes still counts as failed');
   });
 
+  test('refuses a redirect from https to plain http', { timeout: 20_000 }, async () => {
+    server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
+    const plain = server;
+    const secure = await startServer((req, res) => {
+      if (req.url === '/secure.pt') res.writeHead(302, { location: '/model.pt' }).end();
+      else if (req.url === '/model.pt') serveBytes(checkpoint.bytes, req, res);
+      else res.writeHead(302, { location: plain.url('/model.pt') }).end();
+    }, { https: true });
+    try {
+      // The test server's certificate is trusted through NODE_EXTRA_CA_CERTS, which only a new process reads.
+      const [good, downgraded] = await Promise.all([inChildProcess(options(secure.url('/secure.pt'))), inChildProcess(options(secure.url('/downgrade.pt')))]);
+      assert.equal(good.sha256, checkpoint.sha256, 'https to https is followed');
+      assert.equal(downgraded.reason, 'redirects');
+      assert.ok(
+        downgraded.message!.includes(`${secure.url('/downgrade.pt')} redirects to plain http (${plain.url('/model.pt')}); refusing an unencrypted download`),
+        downgraded.message,
+      );
+      assert.equal(plain.requests.length, 0, 'nothing was fetched over plain http');
+    } finally {
+      await secure.close();
+    }
+  });
+
   test('fails fast with a clear message when the server accepts but never answers', async () => {
     server = await startServer(() => undefined);
     const started = Date.now();
@@ -327,12 +350,7 @@ describe('downloadFile', () => {
   test('two processes downloading one file both end with the same verified file', async () => {
     server = await startServer((req, res) => slowlyServe(checkpoint.bytes, req, res));
     const o = options(server.url('/model.pt'));
-    const { log: _log, progressStream: _stream, ...serializable } = o;
-    const child = () =>
-      run(process.execPath, ['--import', 'tsx', 'test/fixtures/download/fetch-one.ts', JSON.stringify(serializable)], {
-        cwd: join(import.meta.dirname, '..'),
-      });
-    const results = (await Promise.all([child(), child()])).map(({ stdout }) => JSON.parse(stdout) as { sha256: string; path: string });
+    const results = await Promise.all([inChildProcess(o), inChildProcess(o)]);
     for (const result of results) {
       assert.equal(result.sha256, checkpoint.sha256);
       assert.equal(result.path, o.dest);
@@ -385,6 +403,18 @@ function slowlyServe(body: Buffer, _req: IncomingMessage, res: ServerResponse): 
       res.end();
     }
   }, 50);
+}
+
+/** Runs downloadFile(o) in a process of its own that trusts the HTTPS test server: its result, or its failure. */
+async function inChildProcess(o: DownloadOptions): Promise<{ sha256?: string; path?: string; reason?: string; message?: string }> {
+  const { log: _log, progressStream: _stream, ...serializable } = o;
+  const child = run(process.execPath, ['--import', 'tsx', 'test/fixtures/download/fetch-one.ts', JSON.stringify(serializable)], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CERTIFICATE },
+  });
+  // A failed download exits 1 with its reason on stdout.
+  const { stdout } = await child.catch((err: { stdout: string }) => err);
+  return JSON.parse(stdout) as { sha256?: string; path?: string; reason?: string; message?: string };
 }
 
 /** A body without a Content-Length that goes on (up to `limit` bytes) until the client hangs up. */

@@ -1,7 +1,7 @@
 // Downloads one large file into place: redirects, resume, retries, size and sha256 checks, a progress bar,
 // and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
 // broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
-// none is published), and a body slower than `minBytesPerSecond` is given up on.
+// none is published), a body slower than `minBytesPerSecond` is given up on, and https never falls back to http.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
@@ -359,7 +359,12 @@ async function openFollowingRedirects(
     if (![301, 302, 303, 307, 308].includes(res.statusCode!) || !location) return { res, finalUrl: current };
     res.resume();
     if (hops >= o.maxRedirects) throw new DownloadError('redirects', `more than ${o.maxRedirects} redirects starting at ${url}`);
-    current = new URL(location, current).href;
+    const next = new URL(location, current);
+    // Plain http would let anyone on the path replace the file (and, without a published hash, go unnoticed).
+    if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
+      throw new DownloadError('redirects', `${current} redirects to plain http (${next.href}); refusing an unencrypted download`);
+    }
+    current = next.href;
   }
 }
 
