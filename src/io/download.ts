@@ -3,12 +3,12 @@
 // broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
 // none is published), a body slower than `minBytesPerSecond` is given up on, and https never falls back to http.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -133,8 +133,10 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const lock = await acquireLock(o);
   try {
     const expected = o.sha256 ?? (await readRecordedSha256(o.dest));
-    const existing = await verifiedExisting(o.dest, expected, o.bytes);
-    if (existing) return { ...existing, downloaded: false, hashRecorded: false };
+    const existing = await checkFile(o.dest, expected, o.bytes);
+    if (existing.state === 'ok') {
+      return { path: o.dest, sha256: existing.sha256, bytes: existing.bytes, downloaded: false, hashRecorded: false };
+    }
 
     o.onTransferStart?.();
     const urls = [o.url, ...o.mirrors];
@@ -211,6 +213,7 @@ async function downloadFrom(url: string, expected: string | null, o: ResolvedOpt
     );
   }
   await rename(part, o.dest);
+  await rememberHash(o.dest, actual.sha256);
   return { path: o.dest, ...actual, downloaded: true, hashRecorded };
 }
 
@@ -632,7 +635,7 @@ export async function readRecordedSha256(dest: string): Promise<string | null> {
   }
 }
 
-export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
@@ -642,25 +645,51 @@ export async function hashFile(path: string): Promise<{ sha256: string; bytes: n
   return { sha256: hash.digest('hex'), bytes };
 }
 
-async function verifiedExisting(
-  dest: string,
-  expected: string | null,
-  bytes: number | null,
-): Promise<{ path: string; sha256: string; bytes: number } | undefined> {
-  const size = await fileSize(dest);
-  if (size === 0 || (bytes !== null && size !== bytes)) return undefined;
-  const actual = await hashFile(dest);
-  if (expected !== null && actual.sha256 !== expected) return undefined;
-  return { path: dest, ...actual };
+/** A file where a download belongs, checked: an empty file counts as missing (an interrupted copy, not a download). */
+export type FileCheck =
+  | { state: 'ok'; sha256: string; bytes: number }
+  | { state: 'missing' }
+  | { state: 'size'; bytes: number }
+  | { state: 'hash'; sha256: string };
+
+// Hashes this process computed, with the size and mtime the file had then. A size that matches proves
+// little (a file overwritten in place, a bad copy); hashing a checkpoint takes a second or more, so it is
+// done once per process and per version of the file.
+const hashedInThisProcess = new Map<string, { bytes: number; mtimeMs: number; sha256: string }>();
+
+/** Checks the file at `path` against the expected size and sha256 (either may be null: not known). */
+export async function checkFile(path: string, sha256: string | null, bytes: number | null): Promise<FileCheck> {
+  const stats = await statOrUndefined(path);
+  if (!stats?.isFile() || stats.size === 0) return { state: 'missing' };
+  if (bytes !== null && stats.size !== bytes) return { state: 'size', bytes: stats.size };
+  const key = resolve(path);
+  let known = hashedInThisProcess.get(key);
+  if (known?.bytes !== stats.size || known.mtimeMs !== stats.mtimeMs) {
+    known = { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256: (await hashFile(path)).sha256 };
+    hashedInThisProcess.set(key, known);
+  }
+  if (sha256 !== null && known.sha256 !== sha256) return { state: 'hash', sha256: known.sha256 };
+  return { state: 'ok', sha256: known.sha256, bytes: known.bytes };
+}
+
+/** Records the hash of a file this process has just written, so checkFile need not read it again. */
+async function rememberHash(path: string, sha256: string): Promise<void> {
+  const stats = await stat(path);
+  hashedInThisProcess.set(resolve(path), { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256 });
+}
+
+/** The file's stats, or undefined when nothing is at `path`. */
+export async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }
 
 async function fileSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw err;
-  }
+  return (await statOrUndefined(path))?.size ?? 0;
 }
 
 async function writeFileAtomically(path: string, text: string): Promise<void> {
