@@ -13,6 +13,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VERSION } from '../version.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface DownloadProgress {
   /** Bytes of the file on disk so far, including any resumed part. */
@@ -207,7 +208,7 @@ async function downloadFrom(url: string, expected: string | null, o: ResolvedOpt
   }
   const hashRecorded = expected === null;
   if (hashRecorded) {
-    await writeFileAtomically(recordedHashPath(o.dest), `${actual.sha256}  ${o.dest.split(/[\\/]/).pop()}\n`);
+    await writeFileAtomic(recordedHashPath(o.dest), `${actual.sha256}  ${o.dest.split(/[\\/]/).pop()}\n`);
     o.log(
       `${o.label}: no sha256 is published for this file; recorded ${actual.sha256} in ${recordedHashPath(o.dest)} and later downloads must match it`,
     );
@@ -690,10 +691,4 @@ export async function statOrUndefined(path: string): Promise<Stats | undefined> 
 
 async function fileSize(path: string): Promise<number> {
   return (await statOrUndefined(path))?.size ?? 0;
-}
-
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
 }
