@@ -1,11 +1,12 @@
 /** `ganvec embed`, run as a user runs it, on the clip-tiny-a golden set. */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { Tensor } from '../src/engine/tensor.js';
+import { readImageSet } from '../src/io/image-folder.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { loadClip } from '../src/models/clip/clip.js';
 import { loadPhotos } from '../src/models/clip/preprocess.js';
@@ -84,6 +85,38 @@ describe('ganvec embed', { concurrency: true }, () => {
     const expected = await clip.encodeImage(await loadPhotos([photo], clip.resolution));
     await clip.release();
     assertClose(await features(out), expected, 1e-6, 'photo features');
+  });
+
+  it('--image refuses what adapt --images skips, in one line naming the file', async () => {
+    const good = join(dir, 'good.png');
+    await sharp({ create: { width: 8, height: 8, channels: 3, background: '#203040' } }).png().toFile(good);
+    const noise = { type: 'gaussian' as const, mean: 128, sigma: 40 };
+    const tall = await sharp({ create: { width: 60, height: 400, channels: 3, background: '#808080', noise } }).jpeg().toBuffer();
+    // Cut short in its bottom rows, which the centre crop of a tall photo never needs: only a full decode notices.
+    const truncated = join(dir, 'truncated-tall.jpg');
+    await writeFile(truncated, tall.subarray(0, Math.floor(tall.length * 0.9)));
+    const text = join(dir, 'notes.jpg');
+    await writeFile(text, 'not a jpeg at all');
+    const empty = join(dir, 'empty.png');
+    await writeFile(empty, '');
+    const folder = join(dir, 'a-folder');
+    await mkdir(folder);
+    const cases: Array<[string, RegExp]> = [
+      [truncated, /premature end of JPEG image/],
+      [text, /unsupported image format/],
+      [empty, /empty/],
+      [folder, /a folder, not an image file/],
+    ];
+    const out = join(dir, 'never-images.npy');
+    const results = await Promise.all(cases.map(([file]) => ganvecEmbed(['--clip', CLIP, '--image', good, file, '--out', out])));
+    results.forEach((r, i) => {
+      const [file, reason] = cases[i]!;
+      assertOneLineFailure(r, reason);
+      assert.ok(r.stderr.startsWith(`ganvec: --image ${file}: `), r.stderr);
+    });
+    const set = await readImageSet([good, truncated]);
+    assert.deepEqual(set.skipped.map((s) => s.name), ['truncated-tall.jpg'], 'adapt --images skips the same file');
+    await assert.rejects(readFile(out), { code: 'ENOENT' });
   });
 
   it('fails in one line on a missing file, a non-CLIP checkpoint and bad usage', async () => {

@@ -134,6 +134,20 @@ describe('domain files', () => {
     await assert.rejects(readDomainFile(path), /Infinity at conv1\[1\]/);
   });
 
+  test('values whose images would overflow float32 are refused on load: the per-layer largest |1 + d| may multiply to 1e30', async () => {
+    // 7 layers: (1 + d)^7 crosses 1e30 between d = 19,000 and d = 20,000.
+    const path = join(dir, 'uniform.npy');
+    await writeNpy(path, { data: new Float32Array(192).fill(19_000), shape: [192] });
+    assert.equal((await loadDomainVector(path, rosinality))[0], 19_000);
+    await writeNpy(path, { data: new Float32Array(192).fill(20_000), shape: [192] });
+    await assert.rejects(loadDomainVector(path, rosinality), (err: Error) =>
+      err.message.startsWith(`${path}: the domain vector is too large: the largest |1 + d| of each layer multiply to 1.3e+30`));
+    const spike = Float32Array.from(vector);
+    spike[40] = -1e31;
+    await writeNpy(path, { data: spike, shape: [192] });
+    await assert.rejects(loadDomainVector(path, rosinality), /the largest value is -1e\+31 at convs\.0\[8\] \(flat index 40\)/);
+  });
+
   test('other safetensors files, other versions and inconsistent layers are refused', async () => {
     const meta = { format: 'ganvec-domain', format_version: '1', base_model: 'x', base_fingerprint: 'y', layers: '[{"name":"conv1","dim":2}]' };
     const { base_fingerprint: _fingerprint, ...withoutFingerprint } = meta;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { DownloadError, downloadFile, type DownloadOptions } from '../src/io/download.js';
-import { closedPort, fakeCheckpoint, serveBytes, startServer, type TestServer } from './fixtures/download/server.js';
+import { closedPort, fakeCheckpoint, serveBytes, startServer, TEST_CERTIFICATE, type TestServer } from './fixtures/download/server.js';
 
 const run = promisify(execFile);
 const checkpoint = fakeCheckpoint(300_000);
@@ -205,6 +205,79 @@ describe('downloadFile', () => {
     await assert.rejects(downloadFile(o), (err: DownloadError) => err.reason === 'size' && /offers 300000 bytes, expected 1234/.test(err.message));
   });
 
+  test('cuts off an endless body at the expected size and removes it', { timeout: 10_000 }, async () => {
+    const endless = endlessBody();
+    server = await startServer(endless.handler);
+    const o = options(server.url('/model.pt'));
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /model\.pt sent more than the expected 300000 bytes; the download was removed/);
+      return true;
+    });
+    assert.ok(endless.sent() < endless.limit, `stopped early (the server sent ${endless.sent()} bytes)`);
+    assert.equal(existsSync(o.dest), false);
+    assert.equal(existsSync(`${o.dest}.part`), false);
+  });
+
+  test('caps a file of unpublished size at maxBytes, by its Content-Length or while it arrives', { timeout: 10_000 }, async () => {
+    const endless = endlessBody();
+    server = await startServer((req, res) => (req.url === '/endless.pkl' ? endless.handler(req, res) : serveBytes(checkpoint.bytes, req, res)));
+    const unpublished = { sha256: null, bytes: null, maxBytes: 100_000 };
+    await assert.rejects(downloadFile(options(server.url('/model.pkl'), unpublished)), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /offers 300000 bytes, more than the 100000 allowed for a file of unpublished size/);
+      return true;
+    });
+    const o = options(server.url('/endless.pkl'), unpublished);
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'size');
+      assert.match(err.message, /endless\.pkl sent more than 100000 bytes, the most allowed for a file of unpublished size; the download was removed/);
+      return true;
+    });
+    assert.ok(endless.sent() < endless.limit, `stopped early (the server sent ${endless.sent()} bytes)`);
+    assert.equal(existsSync(`${o.dest}.part`), false);
+  });
+
+  test('gives up on a body that trickles in below the minimum rate', { timeout: 10_000 }, async () => {
+    // One byte every 20 ms never leaves the connection silent for a whole idle timeout.
+    server = await startServer((_req, res) => {
+      res.writeHead(200, { 'content-length': checkpoint.bytes.length });
+      let i = 0;
+      const timer = setInterval(() => res.write(checkpoint.bytes.subarray(i, ++i)), 20);
+      res.on('close', () => clearInterval(timer));
+    });
+    const o = options(server.url('/model.pt'), { idleTimeoutMs: 200, minBytesPerSecond: 1000, retries: 2 });
+    await assert.rejects(downloadFile(o), (err: DownloadError) => {
+      assert.equal(err.reason, 'gave-up');
+      assert.match(err.message, /after 3 failed attempts: only \d+ bytes came from 127\.0\.0\.1:\d+ in 0\.2 s \(the minimum is 1000 bytes\/s\)/);
+      return true;
+    });
+    assert.equal(server.requests.length, 3, 'an attempt that brings a few bytes still counts as failed');
+  });
+
+  test('refuses a redirect from https to plain http', { timeout: 20_000 }, async () => {
+    server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
+    const plain = server;
+    const secure = await startServer((req, res) => {
+      if (req.url === '/secure.pt') res.writeHead(302, { location: '/model.pt' }).end();
+      else if (req.url === '/model.pt') serveBytes(checkpoint.bytes, req, res);
+      else res.writeHead(302, { location: plain.url('/model.pt') }).end();
+    }, { https: true });
+    try {
+      // The test server's certificate is trusted through NODE_EXTRA_CA_CERTS, which only a new process reads.
+      const [good, downgraded] = await Promise.all([inChildProcess(options(secure.url('/secure.pt'))), inChildProcess(options(secure.url('/downgrade.pt')))]);
+      assert.equal(good.sha256, checkpoint.sha256, 'https to https is followed');
+      assert.equal(downgraded.reason, 'redirects');
+      assert.ok(
+        downgraded.message!.includes(`${secure.url('/downgrade.pt')} redirects to plain http (${plain.url('/model.pt')}); refusing an unencrypted download`),
+        downgraded.message,
+      );
+      assert.equal(plain.requests.length, 0, 'nothing was fetched over plain http');
+    } finally {
+      await secure.close();
+    }
+  });
+
   test('fails fast with a clear message when the server accepts but never answers', async () => {
     server = await startServer(() => undefined);
     const started = Date.now();
@@ -277,12 +350,7 @@ describe('downloadFile', () => {
   test('two processes downloading one file both end with the same verified file', async () => {
     server = await startServer((req, res) => slowlyServe(checkpoint.bytes, req, res));
     const o = options(server.url('/model.pt'));
-    const { log: _log, progressStream: _stream, ...serializable } = o;
-    const child = () =>
-      run(process.execPath, ['--import', 'tsx', 'test/fixtures/download/fetch-one.ts', JSON.stringify(serializable)], {
-        cwd: join(import.meta.dirname, '..'),
-      });
-    const results = (await Promise.all([child(), child()])).map(({ stdout }) => JSON.parse(stdout) as { sha256: string; path: string });
+    const results = await Promise.all([inChildProcess(o), inChildProcess(o)]);
     for (const result of results) {
       assert.equal(result.sha256, checkpoint.sha256);
       assert.equal(result.path, o.dest);
@@ -335,6 +403,37 @@ function slowlyServe(body: Buffer, _req: IncomingMessage, res: ServerResponse): 
       res.end();
     }
   }, 50);
+}
+
+/** Runs downloadFile(o) in a process of its own that trusts the HTTPS test server: its result, or its failure. */
+async function inChildProcess(o: DownloadOptions): Promise<{ sha256?: string; path?: string; reason?: string; message?: string }> {
+  const { log: _log, progressStream: _stream, ...serializable } = o;
+  const child = run(process.execPath, ['--import', 'tsx', 'test/fixtures/download/fetch-one.ts', JSON.stringify(serializable)], {
+    cwd: join(import.meta.dirname, '..'),
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CERTIFICATE },
+  });
+  // A failed download exits 1 with its reason on stdout.
+  const { stdout } = await child.catch((err: { stdout: string }) => err);
+  return JSON.parse(stdout) as { sha256?: string; path?: string; reason?: string; message?: string };
+}
+
+/** A body without a Content-Length that goes on (up to `limit` bytes) until the client hangs up. */
+function endlessBody(): { handler: (req: IncomingMessage, res: ServerResponse) => void; sent: () => number; limit: number } {
+  const limit = 20_000_000;
+  let sent = 0;
+  const chunk = Buffer.alloc(16_384, 0x42);
+  const handler = (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const more = () => {
+      while (sent < limit && !res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  };
+  return { handler, sent: () => sent, limit };
 }
 
 async function exitedProcessId(): Promise<number> {

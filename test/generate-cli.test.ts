@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { baseModelMetadata, writeDomainFile } from '../src/io/domain-file.js';
 import { imageToRgb8 } from '../src/io/image.js';
-import { readNpy } from '../src/io/npy.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import type { Tensor } from '../src/engine/tensor.js';
 import { loadGenerator } from '../src/models/stylegan2/load.js';
@@ -176,6 +176,34 @@ describe('user mistakes are one-line errors with exit code 1', { concurrency: tr
   test('options that do not apply', async () => {
     await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--w', `${SG2}w.npy`, '--truncation', '0.7'], /--truncation does not apply to --w/);
     await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--noise-seed', '3'], /--noise-seed only applies to --noise random/);
+  });
+
+  test('NaN or infinity in --z or --w, naming the file and the index', async () => {
+    const z = Float32Array.from((await golden('sg2-tiny-a', 'z.npy')).data);
+    z[64 + 5] = NaN;
+    const zFile = join(dir, 'z-nan.npy');
+    await writeNpy(zFile, { data: z, shape: [3, 64] });
+    const wPlus = new Float32Array(2 * 8 * 64);
+    wPlus[8 * 64 + 2 * 64 + 3] = -Infinity;
+    const wFile = join(dir, 'w-inf.npy');
+    await writeNpy(wFile, { data: wPlus, shape: [2, 8, 64] });
+    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--z', zFile, '--npy', join(dir, 'x.npy')], /--z .*z-nan\.npy holds NaN at \[1, 5\]; latents must be finite/);
+    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--w', wFile, '--npy', join(dir, 'x.npy')], /--w .*w-inf\.npy holds -Infinity at \[1, 2, 3\]; latents must be finite/);
+  });
+
+  test('domain values so large that images would overflow float32, in a file or through --domain-strength', async () => {
+    const huge = Float32Array.from((await golden('sg2-tiny-a', 'domain.npy')).data);
+    huge[70] = 3e38;
+    const hugeFile = join(dir, 'domain-huge.npy');
+    await writeNpy(hugeFile, { data: huge, shape: [192] });
+    await failsWith(
+      ['generate', '--model', `${SG2}ckpt.pt`, '--domain', hugeFile, '--npy', join(dir, 'x.npy')],
+      /domain-huge\.npy: the domain vector is too large: .* the largest value is 3e\+38 at convs\.1\[6\] \(flat index 70\)/,
+    );
+    await failsWith(
+      ['generate', '--model', `${SG2}ckpt.pt`, '--domain', `${SG2}domain.npy`, '--domain-strength', '1e38', '--npy', join(dir, 'x.npy')],
+      /--domain-strength 1e\+38: the mixed domain vector is too large/,
+    );
   });
 
   test('a domain vector of the wrong length', () =>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -240,6 +241,23 @@ describe('resolveModel', () => {
     await mkdir(join(path, '..'), { recursive: true });
     await writeFile(path, 'truncated');
     await assert.rejects(resolveModel('ffhq', { kind: 'generator', download: false }), /has 9 bytes instead of 20000/);
+  });
+
+  test('a cached file of the right size but the wrong content is not trusted, and is downloaded again', async () => {
+    server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
+    const ffhq = await setUp(server.url('/ffhq.pt'));
+    const path = cachedModelPath(ffhq, home);
+    await mkdir(join(path, '..'), { recursive: true });
+    await writeFile(path, Buffer.alloc(checkpoint.bytes.length, 1));
+    const wrong = createHash('sha256').update(Buffer.alloc(checkpoint.bytes.length, 1)).digest('hex');
+    await assert.rejects(
+      resolveModel('ffhq', { kind: 'generator', download: false }),
+      new RegExp(`the cached file's sha256 is ${wrong}, not the published ${checkpoint.sha256}`),
+    );
+    assert.equal(server.requests.length, 0);
+    await resolveModel('ffhq', { kind: 'generator', download: true, ...quiet });
+    assert.deepEqual(await readFile(path), checkpoint.bytes);
+    assert.equal(server.requests.length, 1);
   });
 
   test('an unknown name lists close names of the right kind', async () => {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { shapeString, type Tensor } from '../engine/tensor.js';
+import { ImageSetError, readImageFile } from '../io/image-folder.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import type { Device } from '../engine/session.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
@@ -53,13 +54,13 @@ Examples:
       if (flags.raw && flags.npyImage === undefined) throw new UsageError('--raw only applies to --npy-image');
       const batch = /^\d+$/.test(flags.batch) ? Number(flags.batch) : NaN;
       if (!(batch >= 1)) throw new UsageError(`--batch must be a positive whole number, not "${flags.batch}"`);
-      for (const file of [...(flags.image ?? []), ...(flags.npyImage ? [flags.npyImage] : [])]) {
-        if (!existsSync(file)) throw new UsageError(`no such file: ${file}`);
-      }
+      if (flags.npyImage !== undefined && !existsSync(flags.npyImage)) throw new UsageError(`no such file: ${flags.npyImage}`);
+      // Read and decoded before the model loads, so a bad file fails at once.
+      const photos = flags.image && (await readPhotos(flags.image));
 
       const clip = await loadClip(flags.clip, { batch, device: flags.device });
       try {
-        let features = await encode(clip, flags);
+        let features = await encode(clip, flags, photos);
         if (flags.normalize) features = l2Normalized(features);
         await writeNpy(flags.out, features);
         process.stdout.write(`${flags.out}: ${shapeString(features.shape)} features from ${clip.name}\n`);
@@ -69,7 +70,22 @@ Examples:
     });
 }
 
-async function encode(clip: Clip, flags: EmbedFlags): Promise<Tensor> {
+/** The files' bytes, each decoded in full as `adapt --images` does, so both accept the same images. */
+async function readPhotos(files: string[]): Promise<Buffer[]> {
+  const photos: Buffer[] = [];
+  for (const file of files) {
+    try {
+      photos.push(await readImageFile(file));
+    } catch (err) {
+      if (err instanceof ImageSetError) throw new UsageError(`--image ${err.message}`);
+      throw err;
+    }
+  }
+  return photos;
+}
+
+async function encode(clip: Clip, flags: EmbedFlags, photos: Buffer[] | undefined): Promise<Tensor> {
+  if (photos) return clip.encodeImage(await loadPhotos(photos, clip.resolution));
   if (flags.text) {
     try {
       return await clip.encodeText(flags.text, { truncate: flags.truncate === true });
@@ -78,7 +94,6 @@ async function encode(clip: Clip, flags: EmbedFlags): Promise<Tensor> {
       throw err;
     }
   }
-  if (flags.image) return clip.encodeImage(await loadPhotos(flags.image, clip.resolution));
   const file = flags.npyImage!;
   const images = await readNpy(file);
   const r = clip.resolution;

@@ -5,8 +5,8 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { batchSlice } from '../engine/batching.js';
 import type { Device } from '../engine/session.js';
-import { numel, shapeString, type Tensor } from '../engine/tensor.js';
-import { loadDomainVector, mixDomainVectors } from '../io/domain-file.js';
+import { firstNonFinite, indexString, numel, shapeString, type Tensor } from '../engine/tensor.js';
+import { domainVectorProblem, loadDomainVector, mixDomainVectors } from '../io/domain-file.js';
 import { writeImageGrid, writeImagePng } from '../io/image.js';
 import { readNpy, writeNpy } from '../io/npy.js';
 import type { Generator } from '../models/stylegan2/generator.js';
@@ -160,6 +160,8 @@ async function prepareOutputs(out: string | undefined, o: GenerateCliOptions): P
 async function readLatentFile(path: string, option: string): Promise<Tensor> {
   const t = await readNpy(path);
   if (!(t.data instanceof Float32Array)) throw new UsageError(`${option} ${path}: latents must be floats, this array holds integers`);
+  const bad = firstNonFinite(t.data, (i) => indexString(t.shape, i));
+  if (bad) throw new UsageError(`${option} ${path} ${bad}; latents must be finite`);
   return t as Tensor;
 }
 
@@ -181,7 +183,14 @@ async function domainFor(G: Generator, files: string[], strengths: number[] | un
   if (files.length === 0) return undefined;
   const vectors = await Promise.all(files.map((file) => loadDomainVector(file, G)));
   const weights = files.map((_, i) => strengths?.[strengths.length === 1 ? 0 : i] ?? 1);
-  return mixDomainVectors(vectors, weights);
+  const mixed = mixDomainVectors(vectors, weights);
+  // Each file was checked as it loaded; strengths (or a sum of several domains) can still blow one up.
+  const problem = domainVectorProblem(mixed, G.domainLayers);
+  if (problem) {
+    const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${files.join(' + ')}`;
+    throw new UsageError(`${mix}: the mixed domain vector ${problem}`);
+  }
+  return mixed;
 }
 
 /**

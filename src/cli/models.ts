@@ -1,7 +1,7 @@
 // `ganvec models`: list, describe, download, locate and verify the registered pretrained checkpoints.
 import { Command, Option } from 'commander';
-import { existsSync, statSync } from 'node:fs';
-import { formatBytes, hashFile, readRecordedSha256, recordedHashPath } from '../io/download.js';
+import { existsSync } from 'node:fs';
+import { checkFile, DEFAULT_MAX_BYTES, formatBytes, readRecordedSha256, recordedHashPath } from '../io/download.js';
 import { loadRegistry, MODEL_KINDS, type Registry, type RegistryEntry } from '../io/registry.js';
 import { cachedModelPath, fetchModel, ganvecHome } from '../io/resolve-model.js';
 import { UsageError } from './run.js';
@@ -61,7 +61,12 @@ export function registerModels(program: Command): void {
         ['name', entry.name],
         ['aliases', entry.aliases.join(', ') || '-'],
         ['kind', `${entry.kind}, ${entry.format}, ${entry.resolution} px`],
-        ['size', entry.bytes !== null ? `${entry.bytes.toLocaleString('en-US')} bytes (${formatBytes(entry.bytes)})` : 'not published'],
+        [
+          'size',
+          entry.bytes !== null
+            ? `${entry.bytes.toLocaleString('en-US')} bytes (${formatBytes(entry.bytes)})`
+            : `not published (a download is cut off at ${formatBytes(DEFAULT_MAX_BYTES)})`,
+        ],
         ['sha256', sha256],
         ['url', entry.url],
         ...entry.mirrors.map((mirror) => ['mirror', mirror]),
@@ -129,21 +134,22 @@ export function registerModels(program: Command): void {
 
 async function verifyCached(entry: RegistryEntry): Promise<{ status: 'ok' | 'mismatch' | 'missing' | 'unverified'; detail: string }> {
   const path = cachedModelPath(entry);
-  if (!existsSync(path)) return { status: 'missing', detail: `${path} (fix: ganvec models download ${entry.name})` };
-  const size = statSync(path).size;
-  if (entry.bytes !== null && size !== entry.bytes) {
-    return { status: 'mismatch', detail: `${path}: ${size} bytes, expected ${entry.bytes} (fix: delete it and download again)` };
-  }
   const expected = entry.sha256 ?? (await readRecordedSha256(path));
-  const { sha256 } = await hashFile(path);
-  if (expected === null) {
-    return { status: 'unverified', detail: `${path}: sha256 ${sha256}, but none is published or recorded to compare with` };
+  // A new process: checkFile hashes the file rather than trusting an earlier check.
+  const check = await checkFile(path, expected, entry.bytes);
+  switch (check.state) {
+    case 'missing':
+      return { status: 'missing', detail: `${path} (fix: ganvec models download ${entry.name})` };
+    case 'size':
+      return { status: 'mismatch', detail: `${path}: ${check.bytes} bytes, expected ${entry.bytes} (fix: delete it and download again)` };
+    case 'hash': {
+      const source = entry.sha256 ? 'published' : `recorded in ${recordedHashPath(path)}`;
+      return { status: 'mismatch', detail: `${path}: sha256 ${check.sha256}, expected ${expected} (${source})` };
+    }
+    case 'ok':
+      if (expected !== null) return { status: 'ok', detail: path };
+      return { status: 'unverified', detail: `${path}: sha256 ${check.sha256}, but none is published or recorded to compare with` };
   }
-  if (sha256 !== expected) {
-    const source = entry.sha256 ? 'published' : `recorded in ${recordedHashPath(path)}`;
-    return { status: 'mismatch', detail: `${path}: sha256 ${sha256}, expected ${expected} (${source})` };
-  }
-  return { status: 'ok', detail: path };
 }
 
 function findOrFail(registry: Registry, name: string): RegistryEntry {

@@ -6,7 +6,7 @@
  */
 import type { DomainLayer } from '../adapters/domain-vector.js';
 import { basename, extname } from 'node:path';
-import { numel, shapeString } from '../engine/tensor.js';
+import { firstNonFinite, numel, shapeString } from '../engine/tensor.js';
 import type { Generator } from '../models/stylegan2/generator.js';
 import { VERSION } from '../version.js';
 import { CheckpointError } from './errors.js';
@@ -62,8 +62,8 @@ export async function writeDomainFile(path: string, file: DomainFile): Promise<v
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new TypeError(`writeDomainFile ${path}: metadata ${key} is a ${typeof value}, not a string`);
   }
-  const bad = firstNonFinite(vector, layers);
-  if (bad) throw new Error(`writeDomainFile ${path}: ${bad}`);
+  const bad = nonFiniteValue(vector, layers);
+  if (bad) throw new Error(`writeDomainFile ${path}: the domain vector ${bad}`);
 
   const tensors = new Map(slices(vector, layers).map(({ name, data }) => [name, { data, shape: [data.length] }]));
   await writeSafetensors(path, tensors, {
@@ -111,17 +111,25 @@ export async function readDomainFile(path: string): Promise<DomainFile> {
     vector.set(t.data as Float32Array, offset);
     offset += dim;
   }
-  const bad = firstNonFinite(vector, layers);
-  if (bad) throw fail(bad);
+  const bad = nonFiniteValue(vector, layers);
+  if (bad) throw fail(`the domain vector ${bad}`);
   return { vector, layers, metadata };
 }
 
 /**
  * The domain vector in `path` for this generator: a `.dv.safetensors` domain file trained on these exact
  * weights (same layers and fingerprint), or a raw flat `.npy` of the generator's domain size (Python tools
- * write those; nothing in it says which generator it is for, so only its length is checked).
+ * write those; nothing in it says which generator it is for, so only its length is checked). Refused, naming
+ * the file, when it holds a NaN or infinity or values that would overflow synthesis (domainVectorProblem).
  */
 export async function loadDomainVector(path: string, generator: DomainTarget): Promise<Float32Array> {
+  const vector = await readDomainVector(path, generator);
+  const problem = domainVectorProblem(vector, generator.domainLayers);
+  if (problem) throw new CheckpointError(path, `the domain vector ${problem}`);
+  return vector;
+}
+
+async function readDomainVector(path: string, generator: DomainTarget): Promise<Float32Array> {
   const expected = generator.domainLayers;
   const size = expected.reduce((n, l) => n + l.dim, 0);
   if (isNpyFile(path)) return readFlatNpy(path, size, expected);
@@ -170,8 +178,6 @@ async function readFlatNpy(path: string, size: number, layers: DomainLayer[]): P
         `(${layers.map((l) => `${l.name} ${l.dim}`).join(' + ')}); this one ${found}`,
     );
   }
-  const bad = firstNonFinite(t.data, layers);
-  if (bad) throw new CheckpointError(path, bad);
   return t.data;
 }
 
@@ -192,14 +198,55 @@ function slices(vector: Float32Array, layers: readonly DomainLayer[]): Array<{ n
   return layers.map(({ name, dim }) => ({ name, data: vector.slice(offset, (offset += dim)) }));
 }
 
-/** Where the first NaN or infinity is, by layer and index, or undefined when all values are finite. */
-function firstNonFinite(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
-  const i = vector.findIndex((v) => !Number.isFinite(v));
-  if (i < 0) return undefined;
+/** Where the first NaN or infinity is ("holds NaN at conv1[3] (flat index 3)"), or undefined when all values are finite. */
+function nonFiniteValue(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
+  return firstNonFinite(vector, (i) => layerPosition(layers, i));
+}
+
+/**
+ * Values so large that images overflow float32 (max 3.4e38) and come out NaN: refused before synthesis.
+ * An activation passes through every domain layer in turn, each scaling it by up to the largest |1 + d| in
+ * that layer, so the product of those largest scales bounds what a vector can do; below 1e30 float32
+ * keeps ample room for the network's own activations. Any vector with every |d| ≤ 50 passes on
+ * FFHQ-1024's 17 layers (51^17 ≈ 1e29); trained ones are far smaller.
+ */
+const MAX_DOMAIN_GAIN = 1e30;
+
+function overflowingValues(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
+  let gain = 1;
+  let largest = 0;
   let offset = 0;
-  for (const { name, dim } of layers) {
-    if (i < offset + dim) return `the domain vector holds ${vector[i]} at ${name}[${i - offset}] (flat index ${i})`;
+  for (const { dim } of layers) {
+    let layerMax = 1; // a layer that only shrinks is not counted on to undo another's growth
+    for (let i = offset; i < offset + dim; i++) {
+      layerMax = Math.max(layerMax, Math.abs(1 + vector[i]!));
+      if (Math.abs(vector[i]!) > Math.abs(vector[largest]!)) largest = i;
+    }
+    gain *= layerMax;
     offset += dim;
   }
-  return `the domain vector holds ${vector[i]} at flat index ${i}`;
+  if (gain <= MAX_DOMAIN_GAIN) return undefined;
+  return (
+    `is too large: the largest |1 + d| of each layer multiply to ${gain.toExponential(1)}, ` +
+    `above the ${MAX_DOMAIN_GAIN.toExponential(0)} that keeps images within float32; ` +
+    `the largest value is ${Number(vector[largest]!.toPrecision(6))} at ${layerPosition(layers, largest)}`
+  );
+}
+
+/**
+ * Why `vector` cannot drive synthesis through these layers, said of the vector ("holds NaN at …", "is too
+ * large: …"), or undefined. loadDomainVector applies it; call it on a vector made some other way (a mix).
+ */
+export function domainVectorProblem(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
+  return nonFiniteValue(vector, layers) ?? overflowingValues(vector, layers);
+}
+
+/** Flat index `i` of a domain vector as layer[index] (flat index i). */
+function layerPosition(layers: readonly DomainLayer[], i: number): string {
+  let offset = 0;
+  for (const { name, dim } of layers) {
+    if (i < offset + dim) return `${name}[${i - offset}] (flat index ${i})`;
+    offset += dim;
+  }
+  return `flat index ${i}`;
 }

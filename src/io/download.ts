@@ -1,16 +1,19 @@
 // Downloads one large file into place: redirects, resume, retries, size and sha256 checks, a progress bar,
-// and a lock so that concurrent processes never interleave writes to the same partial file.
+// and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
+// broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
+// none is published), a body slower than `minBytesPerSecond` is given up on, and https never falls back to http.
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VERSION } from '../version.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface DownloadProgress {
   /** Bytes of the file on disk so far, including any resumed part. */
@@ -36,8 +39,18 @@ export interface DownloadSettings {
   retryDelayMs?: number;
   /** Time allowed to resolve, connect and receive the response headers: short, so no network fails fast. */
   connectTimeoutMs?: number;
-  /** Time allowed without a byte of body once the answer has started. */
+  /**
+   * Once the body has started, each period of this length must bring `minBytesPerSecond` on average
+   * (silence included): otherwise the connection is dropped and the download resumed.
+   */
   idleTimeoutMs?: number;
+  /**
+   * The slowest body accepted. An attempt that averaged less counts as failed even if it brought bytes,
+   * so a server that trickles a byte now and then is given up on after `retries` attempts.
+   */
+  minBytesPerSecond?: number;
+  /** The most bytes accepted for a file whose size is not known (`bytes` null), so an endless body stops. */
+  maxBytes?: number;
   maxRedirects?: number;
   /** How often a process waiting for another one's download checks the lock. */
   lockPollMs?: number;
@@ -89,6 +102,12 @@ export class DownloadError extends Error {
 /** A failure worth retrying (reset, 5xx, stalled body); never escapes this module. */
 class TransientError extends Error {}
 
+/**
+ * The largest download of unpublished size (`bytes` null) accepted by default: over twice the largest
+ * checkpoint in the registry (OpenAI's ViT-L/14: about 430 million fp16 parameters, under 1 GiB).
+ */
+export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
+
 const NO_ROUTE_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
@@ -115,8 +134,10 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const lock = await acquireLock(o);
   try {
     const expected = o.sha256 ?? (await readRecordedSha256(o.dest));
-    const existing = await verifiedExisting(o.dest, expected, o.bytes);
-    if (existing) return { ...existing, downloaded: false, hashRecorded: false };
+    const existing = await checkFile(o.dest, expected, o.bytes);
+    if (existing.state === 'ok') {
+      return { path: o.dest, sha256: existing.sha256, bytes: existing.bytes, downloaded: false, hashRecorded: false };
+    }
 
     o.onTransferStart?.();
     const urls = [o.url, ...o.mirrors];
@@ -148,6 +169,8 @@ function withDefaults(options: DownloadOptions): ResolvedOptions {
     retryDelayMs: 1000,
     connectTimeoutMs: 4000,
     idleTimeoutMs: 30_000,
+    minBytesPerSecond: 8 * 1024, // 64 kbit/s: slower than any broadband line
+    maxBytes: DEFAULT_MAX_BYTES,
     maxRedirects: 10,
     lockPollMs: 250,
     staleLockMs: 60_000,
@@ -185,12 +208,13 @@ async function downloadFrom(url: string, expected: string | null, o: ResolvedOpt
   }
   const hashRecorded = expected === null;
   if (hashRecorded) {
-    await writeFileAtomically(recordedHashPath(o.dest), `${actual.sha256}  ${o.dest.split(/[\\/]/).pop()}\n`);
+    await writeFileAtomic(recordedHashPath(o.dest), `${actual.sha256}  ${o.dest.split(/[\\/]/).pop()}\n`);
     o.log(
       `${o.label}: no sha256 is published for this file; recorded ${actual.sha256} in ${recordedHashPath(o.dest)} and later downloads must match it`,
     );
   }
   await rename(part, o.dest);
+  await rememberHash(o.dest, actual.sha256);
   return { path: o.dest, ...actual, downloaded: true, hashRecorded };
 }
 
@@ -198,13 +222,16 @@ async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): 
   let failures = 0;
   for (;;) {
     const before = await fileSize(part);
+    const started = Date.now();
     try {
       await fetchOnce(url, part, before, o);
       return;
     } catch (err) {
       if (!(err instanceof TransientError)) throw err;
       const after = await fileSize(part);
-      failures = after > before ? 0 : failures + 1;
+      // Progress at the minimum rate earns the attempts back; a trickle must not, or it could go on forever.
+      const progressed = after > before && after - before >= (o.minBytesPerSecond * (Date.now() - started)) / 1000;
+      failures = progressed ? 0 : failures + 1;
       if (failures > o.retries) {
         throw new DownloadError('gave-up', `gave up on ${url} after ${failures} failed attempts: ${err.message}`, { cause: err });
       }
@@ -217,7 +244,7 @@ async function fetchWithRetries(url: string, part: string, o: ResolvedOptions): 
 
 /** One request (with its redirects) that appends to `part` from `offset`. */
 async function fetchOnce(url: string, part: string, offset: number, o: ResolvedOptions): Promise<void> {
-  if (o.bytes !== null && offset > o.bytes) {
+  if (offset > (o.bytes ?? o.maxBytes)) {
     await rm(part, { force: true });
     offset = 0;
   }
@@ -258,20 +285,37 @@ async function fetchOnce(url: string, part: string, offset: number, o: ResolvedO
     res.resume();
     throw new DownloadError('size', `${finalUrl} offers ${offered} bytes, expected ${o.bytes}`);
   }
+  if (o.bytes === null && offered !== null && offered > o.maxBytes) {
+    res.resume();
+    throw new DownloadError('size', `${finalUrl} offers ${offered} bytes, more than the ${o.maxBytes} allowed for a file of unpublished size`);
+  }
 
-  res.setTimeout(o.idleTimeoutMs, () =>
-    res.destroy(new TransientError(`no data from ${new URL(finalUrl).host} for ${o.idleTimeoutMs / 1000} s`)),
-  );
   const meter = new Meter(start, o.bytes ?? offered, start === 0, finalUrl, o);
+  // Measured per period, not per chunk: a byte every few seconds must not keep a download alive.
+  const minimum = (o.minBytesPerSecond * o.idleTimeoutMs) / 1000;
+  let counted = 0;
+  const rateCheck = setInterval(() => {
+    const got = meter.receivedThisAttempt - counted;
+    counted = meter.receivedThisAttempt;
+    if (got >= minimum) return;
+    const host = new URL(finalUrl).host;
+    const seconds = o.idleTimeoutMs / 1000;
+    const why =
+      got === 0
+        ? `no data from ${host} for ${seconds} s`
+        : `only ${got} bytes came from ${host} in ${seconds} s (the minimum is ${o.minBytesPerSecond} bytes/s)`;
+    res.destroy(new TransientError(why));
+  }, o.idleTimeoutMs);
   try {
     await pipeline(res, meter, createWriteStream(part, { flags: start === 0 ? 'w' : 'a' }));
   } catch (err) {
     if (err instanceof DownloadError) {
-      if (err.reason === 'html') await rm(part, { force: true });
+      if (err.reason === 'html' || err.reason === 'size') await rm(part, { force: true });
       throw err;
     }
     throw err instanceof TransientError ? err : new TransientError(`the connection broke (${(err as Error).message})`);
   } finally {
+    clearInterval(rateCheck);
     meter.closeProgressBar();
   }
   const length = contentLength(res);
@@ -319,7 +363,12 @@ async function openFollowingRedirects(
     if (![301, 302, 303, 307, 308].includes(res.statusCode!) || !location) return { res, finalUrl: current };
     res.resume();
     if (hops >= o.maxRedirects) throw new DownloadError('redirects', `more than ${o.maxRedirects} redirects starting at ${url}`);
-    current = new URL(location, current).href;
+    const next = new URL(location, current);
+    // Plain http would let anyone on the path replace the file (and, without a published hash, go unnoticed).
+    if (new URL(current).protocol === 'https:' && next.protocol === 'http:') {
+      throw new DownloadError('redirects', `${current} redirects to plain http (${next.href}); refusing an unencrypted download`);
+    }
+    current = next.href;
   }
 }
 
@@ -367,7 +416,7 @@ function classifyRequestError(err: NodeJS.ErrnoException, url: URL): Error {
   return new TransientError(`the request to ${url.host} failed (${err.code ?? err.message})`);
 }
 
-/** Counts bytes, reports progress, and rejects an HTML page before any of it reaches the disk. */
+/** Counts bytes, reports progress, stops a body longer than allowed, and rejects an HTML page before any of it reaches the disk. */
 class Meter extends Transform {
   receivedThisAttempt = 0;
   private head: Buffer[] | undefined;
@@ -388,6 +437,7 @@ class Meter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.receivedThisAttempt += chunk.length;
+    if (this.start + this.receivedThisAttempt > (this.o.bytes ?? this.o.maxBytes)) return done(this.tooLong());
     this.report();
     if (!this.head) return done(null, chunk);
     this.head.push(chunk);
@@ -398,6 +448,12 @@ class Meter extends Transform {
   override _flush(done: TransformCallback): void {
     if (this.head) this.releaseHead(done);
     else done();
+  }
+
+  private tooLong(): DownloadError {
+    const limit =
+      this.o.bytes !== null ? `the expected ${this.o.bytes} bytes` : `${this.o.maxBytes} bytes, the most allowed for a file of unpublished size`;
+    return new DownloadError('size', `${this.url} sent more than ${limit}; the download was removed`);
   }
 
   private releaseHead(done: TransformCallback): void {
@@ -580,7 +636,7 @@ export async function readRecordedSha256(dest: string): Promise<string | null> {
   }
 }
 
-export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
@@ -590,29 +646,49 @@ export async function hashFile(path: string): Promise<{ sha256: string; bytes: n
   return { sha256: hash.digest('hex'), bytes };
 }
 
-async function verifiedExisting(
-  dest: string,
-  expected: string | null,
-  bytes: number | null,
-): Promise<{ path: string; sha256: string; bytes: number } | undefined> {
-  const size = await fileSize(dest);
-  if (size === 0 || (bytes !== null && size !== bytes)) return undefined;
-  const actual = await hashFile(dest);
-  if (expected !== null && actual.sha256 !== expected) return undefined;
-  return { path: dest, ...actual };
+/** A file where a download belongs, checked: an empty file counts as missing (an interrupted copy, not a download). */
+export type FileCheck =
+  | { state: 'ok'; sha256: string; bytes: number }
+  | { state: 'missing' }
+  | { state: 'size'; bytes: number }
+  | { state: 'hash'; sha256: string };
+
+// Hashes this process computed, with the size and mtime the file had then. A size that matches proves
+// little (a file overwritten in place, a bad copy); hashing a checkpoint takes a second or more, so it is
+// done once per process and per version of the file.
+const hashedInThisProcess = new Map<string, { bytes: number; mtimeMs: number; sha256: string }>();
+
+/** Checks the file at `path` against the expected size and sha256 (either may be null: not known). */
+export async function checkFile(path: string, sha256: string | null, bytes: number | null): Promise<FileCheck> {
+  const stats = await statOrUndefined(path);
+  if (!stats?.isFile() || stats.size === 0) return { state: 'missing' };
+  if (bytes !== null && stats.size !== bytes) return { state: 'size', bytes: stats.size };
+  const key = resolve(path);
+  let known = hashedInThisProcess.get(key);
+  if (known?.bytes !== stats.size || known.mtimeMs !== stats.mtimeMs) {
+    known = { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256: (await hashFile(path)).sha256 };
+    hashedInThisProcess.set(key, known);
+  }
+  if (sha256 !== null && known.sha256 !== sha256) return { state: 'hash', sha256: known.sha256 };
+  return { state: 'ok', sha256: known.sha256, bytes: known.bytes };
 }
 
-async function fileSize(path: string): Promise<number> {
+/** Records the hash of a file this process has just written, so checkFile need not read it again. */
+async function rememberHash(path: string, sha256: string): Promise<void> {
+  const stats = await stat(path);
+  hashedInThisProcess.set(resolve(path), { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256 });
+}
+
+/** The file's stats, or undefined when nothing is at `path`. */
+export async function statOrUndefined(path: string): Promise<Stats | undefined> {
   try {
-    return (await stat(path)).size;
+    return await stat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
   }
 }
 
-async function writeFileAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
+async function fileSize(path: string): Promise<number> {
+  return (await statOrUndefined(path))?.size ?? 0;
 }

@@ -32,7 +32,7 @@ export interface ImageSet {
   digest: string;
 }
 
-/** The user's inputs do not make an image set: a missing path, or nothing that decodes. */
+/** The user's image inputs are unusable: a missing path, nothing that decodes, or (readImageFile) one file that does not. */
 export class ImageSetError extends Error {}
 
 /**
@@ -75,6 +75,20 @@ export async function readImageSet(inputs: readonly ImageInput[]): Promise<Image
     throw new ImageSetError(`no usable image ${where}${why}. Give JPEG, PNG or WebP files.`);
   }
   return { images, skipped, digest: imageSetDigest(images.map((im) => im.bytes)) };
+}
+
+/**
+ * One image file, checked exactly as readImageSet checks each candidate, for callers that need every file
+ * they were given (`embed --image`) rather than the usable ones. Throws ImageSetError naming the file.
+ */
+export async function readImageFile(path: string): Promise<Buffer> {
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => {
+    const reason = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'a folder, not an image file' : err.message;
+    throw new ImageSetError(`${path}: ${reason}`);
+  });
+  const problem = await decodeProblem(bytes);
+  if (problem) throw new ImageSetError(`${path}: not a usable image (${problem})`);
+  return bytes;
 }
 
 /** The set's identity: independent of names and order, changed by any byte of any image. */

@@ -1,10 +1,18 @@
 // Turns what a user typed for a model (a file path, or a registry name or alias) into a local file,
 // downloading registered models into the cache when allowed.
-import { stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { downloadFile, formatBytes, type DownloadResult, type DownloadSettings } from './download.js';
+import {
+  checkFile,
+  downloadFile,
+  formatBytes,
+  readRecordedSha256,
+  recordedHashPath,
+  statOrUndefined,
+  type DownloadResult,
+  type DownloadSettings,
+  type FileCheck,
+} from './download.js';
 import { loadRegistry, type ModelKind, type Registry, type RegistryEntry } from './registry.js';
 
 export interface ResolvedModel {
@@ -79,10 +87,11 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
   }
 
   const path = cachedModelPath(entry, home);
-  const cached = await statOrUndefined(path);
-  if (cached?.isFile() && (entry.bytes === null || cached.size === entry.bytes)) return { path, entry };
+  const expected = entry.sha256 ?? (await readRecordedSha256(path));
+  const cached = await checkFile(path, expected, entry.bytes);
+  if (cached.state === 'ok') return { path, entry };
 
-  const problem = cached ? `the cached file has ${cached.size} bytes instead of ${entry.bytes}` : 'it is not downloaded yet';
+  const problem = cachedFileProblem(cached, entry, path, expected);
   if (!download) throw new Error(missingModelMessage(nameOrPath, entry, path, problem));
   try {
     await fetchModel(entry, { ...settings, home });
@@ -92,6 +101,19 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
     });
   }
   return { path, entry };
+}
+
+function cachedFileProblem(cached: Exclude<FileCheck, { state: 'ok' }>, entry: RegistryEntry, path: string, expected: string | null): string {
+  switch (cached.state) {
+    case 'missing':
+      return 'it is not downloaded yet';
+    case 'size':
+      return `the cached file has ${cached.bytes} bytes instead of ${entry.bytes}`;
+    case 'hash': {
+      const source = entry.sha256 !== null ? 'published' : `recorded (in ${recordedHashPath(path)})`;
+      return `the cached file's sha256 is ${cached.sha256}, not the ${source} ${expected}`;
+    }
+  }
 }
 
 function missingModelMessage(asked: string, entry: RegistryEntry, path: string, problem: string): string {
@@ -114,13 +136,4 @@ function unknownModelError(asked: string, kind: ModelKind, registry: Registry): 
   const what = looksLikePath ? `no such file: ${asked}` : `"${asked}" is neither a file nor a registered ${kind}`;
   const hint = close.length > 0 ? ` Close names: ${close.join(', ')}.` : '';
   return new Error(`${what}.${hint} See \`ganvec models list\` for the registered models.`);
-}
-
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
-  }
 }
