@@ -7,29 +7,31 @@
 import { randomClipWeights } from './clip.js';
 import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
 import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
-import { mixStyles, toWPlus } from '../src/models/stylegan2/latents.js';
+import { mixStyles, toWPlus } from '../src/generators/latents.js';
 import { seededDraws } from '../src/train/step-draws.js';
-import { domainSize } from '../src/adapters/domain-vector.js';
+import { Generator } from '../src/generators/generator.js';
+import { stylegan2 } from '../src/models/stylegan2/family.js';
+import { drawShape } from '../src/train/adapt.js';
 import { createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/random/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
 export async function benchAdaptStep(size: number, batch: number, microBatch = batch): Promise<BenchRow[]> {
   const arch = fromRosinality(randomRosinalityStateDict({ size }));
+  const G = new Generator(stylegan2, arch, { format: 'random', path: '-', fingerprint: '-' });
   const clip = randomClipWeights('ViT-B/32');
-  const step = await createStepRunner({ arch, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
+  const step = await createStepRunner({ generator: G, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
   const rng = new RandomState(0);
   // The frozen and the adapted call have their own W+ and noise maps, drawn as training draws them.
-  const shape = { batch, styleDim: arch.styleDim, nLatent: arch.nLatent, noiseResolutions: arch.convs.map((c) => c.resolution) };
-  const source = seededDraws(shape, 0, 1);
+  const source = seededDraws(drawShape(G, batch), 0, 1);
   let drawn = 0;
   const draws = () => source.draw(drawn++);
   const d = await draws();
   const ws = toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent);
   const inputs = {
-    frozen: { ws, noises: d.frozen.noises },
-    adapted: { ws: mixStyles(ws, toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent), d.adapted.inject), noises: d.adapted.noises },
-    vector: rng.randn(domainSize(arch)).map((x) => 0.01 * x),
+    frozen: { ws, samples: d.frozen.noises },
+    adapted: { ws: mixStyles(ws, toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent), d.adapted.inject), samples: d.adapted.noises },
+    vector: rng.randn(G.domainSize).map((x) => 0.01 * x),
     directions: [rng.randn(clip.config.embedDim)],
   };
   const seconds = await timeRuns(() => step.run(inputs), size >= 1024 ? 1 : 2);

@@ -1,13 +1,14 @@
 /** Generation speed: config-f StyleGAN2 with random weights of the real shapes (DESIGN.md §3). */
 import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
 import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
-import { Generator } from '../src/models/stylegan2/generator.js';
-import { zFromSeeds } from '../src/models/stylegan2/latents.js';
+import { Generator } from '../src/generators/generator.js';
+import { stylegan2 } from '../src/models/stylegan2/family.js';
+import { zFromSeeds } from '../src/generators/latents.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
 export async function benchGenerate(size: number, batch: number): Promise<BenchRow[]> {
   const arch = fromRosinality(randomRosinalityStateDict({ size }));
-  const G = new Generator(arch, { format: 'random', path: '-', fingerprint: '-' }, { batch });
+  const G = new Generator(stylegan2, arch, { format: 'random', path: '-', fingerprint: '-' }, { batch });
   const z = zFromSeeds(Array.from({ length: batch }, (_, i) => i), arch.styleDim);
   const w = await G.mapping(z);
   const seconds = await timeRuns(() => G.synthesize({ w, noise: 'random' }), batch >= 4 ? 2 : 3);

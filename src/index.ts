@@ -8,9 +8,9 @@
  */
 export type { Tensor } from './engine/tensor.js';
 
-export { loadGenerator, readGeneratorFile, type LoadGeneratorOptions } from './models/stylegan2/load.js';
-export type { Generator, GenerateOptions, SynthesizeOptions, GeneratorOptions } from './models/stylegan2/generator.js';
-export { zFromSeeds, truncate, toWPlus, mixStyles, noiseInputs, type NoiseMode } from './models/stylegan2/latents.js';
+export { loadGenerator, readGeneratorFile, type LoadGeneratorOptions } from './generators/load.js';
+export type { Generator, GenerateOptions, SynthesizeOptions, GeneratorOptions } from './generators/generator.js';
+export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
 export { randomRosinalityStateDict } from './models/stylegan2/random-weights.js';
 
 export { loadClip, type Clip } from './models/clip/clip.js';
@@ -21,7 +21,7 @@ export { adaptDomain, DEFAULT_SETTINGS, type AdaptSettings, type StepReport, typ
 export { evaluateDomain, type Evaluation } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
 
-export { readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, baseModelMetadata, type DomainFile } from './io/domain-file.js';
+export { readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, baseModelMetadata, type DomainFile } from './domains/domain-file.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint } from './io/checkpoint.js';

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Tensor } from '../src/engine/tensor.js';
-import { readDomainFile } from '../src/io/domain-file.js';
+import { readDomainFile } from '../src/domains/domain-file.js';
 import { writeImagePng } from '../src/io/image.js';
-import { loadGenerator } from '../src/models/stylegan2/load.js';
-import { zFromSeeds } from '../src/models/stylegan2/latents.js';
+import { loadGenerator } from '../src/generators/load.js';
+import { zFromSeeds } from '../src/generators/latents.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
 

@@ -11,11 +11,11 @@ import {
   readDomainFile,
   writeDomainFile,
   type DomainFile,
-} from '../src/io/domain-file.js';
+} from '../src/domains/domain-file.js';
 import { writeNpy } from '../src/io/npy.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
-import type { Generator } from '../src/models/stylegan2/generator.js';
-import { loadGenerator } from '../src/models/stylegan2/load.js';
+import type { Generator } from '../src/generators/generator.js';
+import { loadGenerator } from '../src/generators/load.js';
 import { VERSION } from '../src/version.js';
 import { golden, GOLDENS } from './helpers/golden.js';
 

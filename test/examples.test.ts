@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import sharp from 'sharp';
-import { readDomainFile } from '../src/io/domain-file.js';
+import { readDomainFile } from '../src/domains/domain-file.js';
 import { REPO } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
 

@@ -4,10 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { baseModelMetadata, writeDomainFile } from '../src/io/domain-file.js';
-import { parameterCount } from '../src/models/stylegan2/architecture.js';
-import type { Generator } from '../src/models/stylegan2/generator.js';
-import { loadGenerator } from '../src/models/stylegan2/load.js';
+import { baseModelMetadata, writeDomainFile } from '../src/domains/domain-file.js';
+import { parameterCount, type StyleGAN2 } from '../src/models/stylegan2/architecture.js';
+import type { Generator } from '../src/generators/generator.js';
+import { loadGenerator } from '../src/generators/load.js';
 import { GOLDENS } from './helpers/golden.js';
 import { runCli } from './helpers/cli.js';
 
@@ -63,7 +63,7 @@ describe('ganvec info', { concurrency: true }, () => {
         nMlp: 2,
         nLatent: 8,
         channels: { 4: 32, 8: 32, 16: 24, 32: 12 },
-        parameters: parameterCount(G.arch),
+        parameters: parameterCount(G.arch as StyleGAN2),
         domainSize: 188,
         domainLayers: G.domainLayers,
         fingerprint: G.source.fingerprint,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { zFromSeeds } from '../src/models/stylegan2/latents.js';
+import { zFromSeeds } from '../src/generators/latents.js';
 import { RandomState } from '../src/random/random-state.js';
 
 const reference = JSON.parse(readFileSync(new URL('./fixtures/numpy/random-state.json', import.meta.url), 'utf8')) as {

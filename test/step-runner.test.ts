@@ -6,24 +6,24 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { loadClip } from '../src/models/clip/clip.js';
-import { noiseInputs, toWPlus } from '../src/models/stylegan2/latents.js';
-import { readGeneratorFile } from '../src/models/stylegan2/load.js';
+import { sampleInputs, toWPlus } from '../src/generators/latents.js';
+import { loadGenerator } from '../src/generators/load.js';
 import { RandomState } from '../src/random/random-state.js';
 import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
 import { textDirection } from '../src/train/text-direction.js';
 import { assertClose, GOLDENS } from './helpers/golden.js';
 
 it('micro-batched and fused steps agree', async () => {
-  const { arch } = await readGeneratorFile(`${GOLDENS}sg2-tiny-a/ckpt.pt`);
+  const G = await loadGenerator(`${GOLDENS}sg2-tiny-a/ckpt.pt`);
   const clip = await loadClip(`${GOLDENS}clip-tiny-a/clip_state_dict.pt`);
   const direction = await textDirection(clip, 'pixar', 'photo');
   await clip.release();
   const batch = 4;
-  const spec = { arch, clips: [{ weights: clip.weights, weight: 0.7 }], batch, losses: { direction: 1, indomain: 0.5, offsets_l2: 2 } };
+  const spec = { generator: G, clips: [{ weights: clip.weights, weight: 0.7 }], batch, losses: { direction: 1, indomain: 0.5, offsets_l2: 2 } };
   const rng = new RandomState(3);
   const call = (noiseSeed: number) => ({
-    ws: toWPlus({ data: rng.randn(batch * arch.styleDim), shape: [batch, arch.styleDim] }, arch.nLatent),
-    noises: noiseInputs(arch.convs, batch, 'random', noiseSeed),
+    ws: toWPlus({ data: rng.randn(batch * G.styleDim), shape: [batch, G.styleDim] }, G.nLatent),
+    samples: sampleInputs(G.sampleInputs, batch, 'random', noiseSeed),
   });
   const inputs = {
     frozen: call(5),

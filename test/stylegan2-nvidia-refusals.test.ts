@@ -30,13 +30,14 @@ it('refuses synthesis architectures other than skip', async () => {
 });
 
 it('applies conv_clamp from the pickled kwargs to every conv and ToRGB output', async () => {
-  const { Generator } = await import('../src/models/stylegan2/generator.js');
+  const { Generator } = await import('../src/generators/generator.js');
+  const { stylegan2 } = await import('../src/models/stylegan2/family.js');
   const net = await gEma();
   const clamp = 0.05;
   const synthesis_kwargs = { ...(net.initKwargs.synthesis_kwargs as object), conv_clamp: clamp };
   const arch = fromNvidia({ ...net, initKwargs: { ...net.initKwargs, synthesis_kwargs } });
   assert.equal(arch.convClamp, clamp);
-  const G = new Generator(arch, { format: 'test', path: '-', fingerprint: '-' }, { batch: 3 });
+  const G = new Generator(stylegan2, arch, { format: 'test', path: '-', fingerprint: '-' }, { batch: 3 });
   const z = { data: new Float32Array(3 * 64).map((_, i) => Math.sin(i)), shape: [3, 64] };
   const img = await G.generate({ z });
   await G.release();

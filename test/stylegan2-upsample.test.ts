@@ -8,23 +8,25 @@ import { Graph } from '../src/engine/graph.js';
 import { grad } from '../src/engine/grad.js';
 import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
-import { domainSize } from '../src/adapters/domain-vector.js';
+import type { StyleGAN2 } from '../src/models/stylegan2/architecture.js';
 import { synthesisNetwork } from '../src/models/stylegan2/graph.js';
-import { noiseInputs } from '../src/models/stylegan2/latents.js';
-import { readGeneratorFile } from '../src/models/stylegan2/load.js';
+import { sampleInputs } from '../src/generators/latents.js';
+import { loadGenerator } from '../src/generators/load.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 
 it('fused and separate upsampling agree on images and on gradients', async () => {
-  const { arch } = await readGeneratorFile(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`);
+  const G = await loadGenerator(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`);
+  const arch = G.arch as StyleGAN2;
   const ws = await golden('sg2ada-tiny-a', 'ws.npy');
   const R = await golden('sg2ada-tiny-a', 'R.npy');
   const domain = (await golden('sg2ada-tiny-a', 'domain.npy')).data;
   const run = async (separateUpsampleFrom: number) => {
     const g = new Graph();
     const wsIn = g.input('ws', ws.shape);
-    const domainIn = g.input('domain', [domainSize(arch)]);
+    const domainIn = g.input('domain', [G.domainSize]);
     const noises = arch.convs.map((c, i) => g.input(`noise_${i}`, [3, 1, c.resolution, c.resolution]));
-    const img = synthesisNetwork(g, arch, { ws: wsIn, noises, domain: domainIn, separateUpsampleFrom });
+    const hooks = G.parameterisation.hooks(domainIn, G.domainLayers);
+    const img = synthesisNetwork(g, arch, { ws: wsIn, noises, hooks, separateUpsampleFrom });
     const [dDomain, dWs] = grad(sumAll(mul(img, g.constant(R.data, R.shape))), [domainIn, wsIn]);
     g.output('img', img);
     g.output('d_domain', dDomain!);
@@ -32,7 +34,7 @@ it('fused and separate upsampling agree on images and on gradients', async () =>
     const session = await Session.fromGraph(g, { threads: 1 });
     const feeds = {
       ws, domain: { data: domain, shape: [domain.length] },
-      ...Object.fromEntries(noiseInputs(arch.convs, 3, 'const').map((t, i) => [`noise_${i}`, t])),
+      ...Object.fromEntries(sampleInputs(G.sampleInputs, 3, 'const').map((t, i) => [`noise_${i}`, t])),
     };
     const out = await session.run(feeds);
     await session.release();

@@ -5,11 +5,11 @@ import { access, constants, mkdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
-import { baseModelMetadata, readDomainFile, writeDomainFile } from '../io/domain-file.js';
-import { LOSS_NAMES, parseLossWeights } from '../losses/weights.js';
+import { baseModelMetadata, readDomainFile, writeDomainFile } from '../domains/domain-file.js';
+import { defaultLossWeights, lossNames, parseLossWeights } from '../losses/registry.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
-import { loadGenerator } from '../models/stylegan2/load.js';
-import type { Generator } from '../models/stylegan2/generator.js';
+import { loadGenerator } from '../generators/load.js';
+import type { Generator } from '../generators/generator.js';
 import { adaptDomain, DEFAULT_SETTINGS, drawShape, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
 import { DrawRecorder, replayDraws } from '../train/draws-file.js';
 import { IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
@@ -72,7 +72,7 @@ function lossSpec(weights: Record<string, number>): string {
 function parseSettings(flags: AdaptFlags): AdaptSettings {
   let losses;
   try {
-    losses = parseLossWeights(flags.loss ?? lossSpec(flags.images ? IMAGE_LOSSES : TEXT_LOSSES), { direction: 0, indomain: 0, offsets_l2: 0 });
+    losses = parseLossWeights(flags.loss ?? lossSpec(flags.images ? IMAGE_LOSSES : TEXT_LOSSES), defaultLossWeights({ off: true }));
   } catch (err) {
     throw new UsageError(`--loss: ${(err as Error).message}`);
   }
@@ -124,7 +124,7 @@ export function registerAdapt(program: Command): void {
     .option('--iters <n>', 'training steps', String(DEFAULT_SETTINGS.iterations))
     .option('--batch <n>', 'latents per step', String(DEFAULT_SETTINGS.batch))
     .option('--lr <x>', 'Adam learning rate', String(DEFAULT_SETTINGS.lr))
-    .option('--loss <spec>', `loss weights, ${LOSS_NAMES.map((n) => `${n}=w`).join(',')} (default ${lossSpec(TEXT_LOSSES)}; with --images ${lossSpec(IMAGE_LOSSES)})`)
+    .option('--loss <spec>', `loss weights, ${lossNames().map((n) => `${n}=w`).join(',')} (default ${lossSpec(TEXT_LOSSES)}; with --images ${lossSpec(IMAGE_LOSSES)})`)
     .option('--mixing <p>', 'style-mixing probability', String(DEFAULT_SETTINGS.mixing))
     .option('--seed <n>', 'seed of the training latents and noise', String(DEFAULT_SETTINGS.seed))
     .option('--out <file>', 'domain file to write (default: <target>.dv.safetensors)')

@@ -2,10 +2,10 @@
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import { readImageSet } from '../io/image-folder.js';
-import { loadDomainVector } from '../io/domain-file.js';
+import { loadDomainVector } from '../domains/domain-file.js';
 import type { Device } from '../engine/session.js';
 import { loadClip, type Clip } from '../models/clip/clip.js';
-import { loadGenerator } from '../models/stylegan2/load.js';
+import { loadGenerator } from '../generators/load.js';
 import { evaluateDomain, type EvaluationTarget } from '../train/evaluate.js';
 import { A_TEMPLATE, IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
 import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';

@@ -6,12 +6,12 @@ import { dirname, join } from 'node:path';
 import { batchSlice } from '../engine/batching.js';
 import type { Device } from '../engine/session.js';
 import { firstNonFinite, indexString, numel, shapeString, type Tensor } from '../engine/tensor.js';
-import { domainVectorProblem, loadDomainVector, mixDomainVectors } from '../io/domain-file.js';
+import { domainVectorProblem, loadDomainVector, mixDomainVectors } from '../domains/domain-file.js';
 import { writeImageGrid, writeImagePng } from '../io/image.js';
 import { readNpy, writeNpy } from '../io/npy.js';
-import type { Generator } from '../models/stylegan2/generator.js';
-import { zFromSeeds, type NoiseMode } from '../models/stylegan2/latents.js';
-import { loadGenerator } from '../models/stylegan2/load.js';
+import type { Generator } from '../generators/generator.js';
+import { zFromSeeds, type NoiseMode } from '../generators/latents.js';
+import { loadGenerator } from '../generators/load.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { UsageError } from './run.js';
 
@@ -185,7 +185,7 @@ async function domainFor(G: Generator, files: string[], strengths: number[] | un
   const weights = files.map((_, i) => strengths?.[strengths.length === 1 ? 0 : i] ?? 1);
   const mixed = mixDomainVectors(vectors, weights);
   // Each file was checked as it loaded; strengths (or a sum of several domains) can still blow one up.
-  const problem = domainVectorProblem(mixed, G.domainLayers);
+  const problem = domainVectorProblem(mixed, G);
   if (problem) {
     const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${files.join(' + ')}`;
     throw new UsageError(`${mix}: the mixed domain vector ${problem}`);

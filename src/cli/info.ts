@@ -3,13 +3,12 @@ import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { shapeString } from '../engine/tensor.js';
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../io/domain-file.js';
+import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../domains/domain-file.js';
 import { isNpyFile, readNpy } from '../io/npy.js';
 import type { LoadedTensor } from '../io/storage.js';
-import { domainLayers, domainSize } from '../adapters/domain-vector.js';
-import { parameterCount, type StyleGAN2 } from '../models/stylegan2/architecture.js';
-import { fingerprint } from '../models/stylegan2/fingerprint.js';
-import { generatorFromCheckpoint, holdsGenerator } from '../models/stylegan2/load.js';
+import { generatorFromCheckpoint, holdsGenerator, type ReadGenerator } from '../generators/load.js';
+import { vectorSize } from '../parameterisations/parameterisation.js';
+import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';
 import { UsageError } from './run.js';
 
 type Row = [string, string];
@@ -47,44 +46,40 @@ async function describe(path: string): Promise<Description> {
   // (StyleGAN3, class-conditional, missing tensors) fails with its reason rather than as "some checkpoint".
   const ck = await readCheckpoint(path);
   if (ck.format === 'safetensors' && ck.metadata?.format === DOMAIN_FILE_FORMAT) return describeDomain(path, await readDomainFile(path));
-  if (holdsGenerator(ck)) {
-    const { arch, format } = generatorFromCheckpoint(ck, path);
-    return describeGenerator(path, arch, format);
-  }
+  if (holdsGenerator(ck)) return describeGenerator(path, generatorFromCheckpoint(ck, path));
   return describeCheckpoint(path, ck);
 }
 
-function describeGenerator(path: string, arch: StyleGAN2, format: string): Description {
-  const layers = domainLayers(arch);
+function describeGenerator(path: string, { family, arch, format }: ReadGenerator): Description {
+  const d = family.describe(arch);
+  const parameterisation = parameterisationNamed(DEFAULT_PARAMETERISATION);
+  const layers = parameterisation.layers(d.layers);
+  const details = Object.fromEntries(d.details.map(({ key, value }) => [key, value]));
   const json = {
     kind: 'generator',
     file: path,
     format,
-    resolution: arch.size,
-    styleDim: arch.styleDim,
-    nMlp: arch.mapping.length,
-    nLatent: arch.nLatent,
-    channels: arch.channels,
-    parameters: parameterCount(arch),
-    domainSize: domainSize(arch),
+    resolution: d.size,
+    styleDim: d.zDim,
+    nLatent: d.nLatent,
+    ...details,
+    parameters: d.parameters,
+    domainSize: vectorSize(layers),
     domainLayers: layers,
-    fingerprint: fingerprint(arch),
-    hasWAvg: arch.wAvg !== undefined,
-    convClamp: arch.convClamp,
+    fingerprint: family.fingerprint(arch),
+    hasWAvg: d.wAvg !== undefined,
   };
   const rows: Row[] = [
     ['file', path],
-    ['kind', `StyleGAN2 generator (${format})`],
-    ['resolution', `${arch.size}×${arch.size}`],
-    ['style dim', String(arch.styleDim)],
-    ['n_mlp', String(arch.mapping.length)],
-    ['n_latent', String(arch.nLatent)],
-    ['channels', Object.entries(arch.channels).map(([res, c]) => `${res}:${c}`).join(' ')],
+    ['kind', `${d.title} generator (${format})`],
+    ['resolution', `${d.size}×${d.size}`],
+    ['style dim', String(d.zDim)],
+    ['n_latent', String(d.nLatent)],
+    ...d.details.map(({ label, shown }): Row => [label, shown]),
     ['parameters', json.parameters.toLocaleString('en-US')],
     ['domain vector', `${json.domainSize.toLocaleString('en-US')} values (${layers.map((l) => `${l.name} ${l.dim}`).join(', ')})`],
     ['fingerprint', json.fingerprint],
     ['w_avg', json.hasWAvg ? 'stored' : 'absent (estimated from 4,096 samples when truncating)'],
-    ['conv clamp', arch.convClamp === null ? 'none' : String(arch.convClamp)],
   ];
   return { json, rows };
 }

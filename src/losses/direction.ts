@@ -6,6 +6,7 @@
 import type { Value } from '../engine/graph.js';
 import { matmul, reduceMean, reshape, sub } from '../engine/ops.js';
 import { l2Normalize } from './embedding.js';
+import type { EmbeddingLoss } from './loss.js';
 
 /** frozen, adapted: unit embeddings [N, E]; direction: unit [E]. Returns a scalar. */
 export function directionLoss(frozen: Value, adapted: Value, direction: Value): Value {
@@ -14,3 +15,8 @@ export function directionLoss(frozen: Value, adapted: Value, direction: Value): 
   const cos = matmul(edit, reshape(direction, [e, 1])); // [N, 1]
   return sub(1, reduceMean(cos, [0, 1]));
 }
+
+export const direction: EmbeddingLoss = {
+  name: 'direction', consumes: 'embeddings', defaultWeight: 1, minBatch: 1,
+  build: ({ frozen, adapted, direction }) => directionLoss(frozen, adapted, direction()),
+};

@@ -5,6 +5,7 @@
  */
 import type { Value } from '../engine/graph.js';
 import { matmul, mul, reduceSum, square, sub, transpose } from '../engine/ops.js';
+import type { EmbeddingLoss } from './loss.js';
 
 export function indomainLoss(frozen: Value, adapted: Value): Value {
   const n = frozen.shape[0]!;
@@ -15,3 +16,8 @@ export function indomainLoss(frozen: Value, adapted: Value): Value {
   const diff = square(sub(gram(frozen), gram(adapted)));
   return reduceSum(mul(diff, frozen.graph.constant(upper, [n, n])), [0, 1]);
 }
+
+export const indomain: EmbeddingLoss = {
+  name: 'indomain', consumes: 'embeddings', defaultWeight: 0, minBatch: 2,
+  build: ({ frozen, adapted }) => indomainLoss(frozen, adapted),
+};

@@ -1,6 +1,7 @@
 /** Keeps the domain vector small: Σ over layers of mean(d_layer²). */
 import type { Value } from '../engine/graph.js';
 import { add, reduceMean, slice, square } from '../engine/ops.js';
+import type { VectorLoss } from './loss.js';
 
 export function offsetsL2Loss(domain: Value, layerDims: readonly number[]): Value {
   let total: Value | undefined;
@@ -12,3 +13,8 @@ export function offsetsL2Loss(domain: Value, layerDims: readonly number[]): Valu
   }
   return total!;
 }
+
+export const offsetsL2: VectorLoss = {
+  name: 'offsets_l2', consumes: 'vector', defaultWeight: 0, minBatch: 1,
+  build: ({ vector, layerDims }) => offsetsL2Loss(vector, layerDims),
+};

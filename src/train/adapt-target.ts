@@ -4,18 +4,18 @@
  * training loop; the two kinds differ only in that direction and in their default losses.
  */
 import { readImageSet, type ImageInput, type ImageSet } from '../io/image-folder.js';
-import type { LossWeights } from '../losses/weights.js';
+import { defaultLossWeights, type LossWeights } from '../losses/registry.js';
 import type { Clip } from '../models/clip/clip.js';
-import type { Generator } from '../models/stylegan2/generator.js';
+import type { Generator } from '../generators/generator.js';
 import { adaptDomain, DEFAULT_SETTINGS, type AdaptResult, type AdaptRun, type AdaptSettings } from './adapt.js';
 import { imageDirection } from './image-direction.js';
 import type { SourceEmbeddingOptions } from './source-embeddings.js';
 import { textDirection } from './text-direction.js';
 
 /** Text adaptation trains the direction loss alone (StyleGAN-NADA). */
-export const TEXT_LOSSES: LossWeights = { direction: 1, indomain: 0, offsets_l2: 0 };
+export const TEXT_LOSSES: LossWeights = defaultLossWeights();
 /** A few images pin down less than a text does; HyperDomainNet's in-domain term keeps the samples diverse. */
-export const IMAGE_LOSSES: LossWeights = { direction: 1, indomain: 0.5, offsets_l2: 0 };
+export const IMAGE_LOSSES: LossWeights = { ...defaultLossWeights(), indomain: 0.5 };
 
 export interface AdaptOptions extends Partial<AdaptSettings>, Omit<AdaptRun, 'settings' | 'clips'> {
   /** Adapt toward a text; `source` (what the generator makes now) defaults to "photo". */

@@ -5,10 +5,10 @@
  * vector with its optimiser state, so no work is lost.
  */
 import type { SessionOptions } from '../engine/session.js';
-import type { LossWeights } from '../losses/weights.js';
+import { defaultLossWeights, type LossWeights } from '../losses/registry.js';
 import type { ClipWeights } from '../models/clip/architecture.js';
-import type { Generator } from '../models/stylegan2/generator.js';
-import { mixStyles, toWPlus } from '../models/stylegan2/latents.js';
+import type { Generator } from '../generators/generator.js';
+import { mixStyles, toWPlus } from '../generators/latents.js';
 import { adamInit, adamStep, type AdamState } from './adam.js';
 import { seededDraws, type DrawShape, type DrawSource, type StepDraws } from './step-draws.js';
 import { chooseMicroBatch, createStepRunner, type CallInputs } from './step-runner.js';
@@ -31,7 +31,7 @@ export const DEFAULT_SETTINGS: AdaptSettings = {
   betas: [0.9, 0.999],
   mixing: 0.9,
   seed: 0,
-  losses: { direction: 1, indomain: 0, offsets_l2: 0 },
+  losses: defaultLossWeights(),
 };
 
 export interface AdaptClip {
@@ -83,7 +83,7 @@ export interface AdaptRun {
 
 export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptResult> {
   const { settings, clips } = run;
-  const spec = { arch: G.arch, clips, batch: settings.batch, losses: settings.losses };
+  const spec = { generator: G, clips, batch: settings.batch, losses: settings.losses };
   const microBatch = run.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
   const step = await createStepRunner(spec, microBatch, run.session);
   const vector = new Float32Array(run.start?.vector ?? new Float32Array(G.domainSize));
@@ -118,7 +118,7 @@ export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptRes
 
 /** The draws a step needs from this generator at this batch. */
 export function drawShape(G: Generator, batch: number): DrawShape {
-  return { batch, styleDim: G.styleDim, nLatent: G.nLatent, noiseResolutions: G.arch.convs.map((c) => c.resolution) };
+  return { batch, styleDim: G.styleDim, nLatent: G.nLatent, sampleShapes: G.sampleInputs.map((s) => s.shape) };
 }
 
 /** Each call's W+ (z, and z2 from its own crossover on) and noise maps. */
@@ -127,7 +127,7 @@ async function generatorCalls(G: Generator, d: StepDraws): Promise<{ frozen: Cal
   const w2 = d.z2 && toWPlus(await G.mapping(d.z2), G.nLatent);
   const ws = (inject: number) => (w2 ? mixStyles(w, w2, inject) : w);
   return {
-    frozen: { ws: ws(d.frozen.inject), noises: d.frozen.noises },
-    adapted: { ws: ws(d.adapted.inject), noises: d.adapted.noises },
+    frozen: { ws: ws(d.frozen.inject), samples: d.frozen.noises },
+    adapted: { ws: ws(d.adapted.inject), samples: d.adapted.noises },
   };
 }

@@ -42,7 +42,7 @@ export function replayDraws(path: string, shape: DrawShape, steps: number): Draw
       if (inject === undefined || inject < least || inject > most) {
         throw fail(`${key} must be an integer scalar in [${least}, ${most}]${z2 ? '' : ' (this step does not mix styles)'}`);
       }
-      const noises = shape.noiseResolutions.map((r, i) => floats(`t${t}_${c}_noise${i}`, [shape.batch, 1, r, r]));
+      const noises = shape.sampleShapes.map((s, i) => floats(`t${t}_${c}_noise${i}`, [shape.batch, ...s]));
       return { inject, noises };
     };
     draws.push({ z, z2, frozen: call(CALLS.frozen), adapted: call(CALLS.adapted) });

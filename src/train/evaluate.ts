@@ -10,8 +10,8 @@
  * generated once and encoded by every CLIP model.
  */
 import type { Clip } from '../models/clip/clip.js';
-import type { Generator } from '../models/stylegan2/generator.js';
-import { zFromSeeds } from '../models/stylegan2/latents.js';
+import type { Generator } from '../generators/generator.js';
+import { zFromSeeds } from '../generators/latents.js';
 import type { ImageSet } from '../io/image-folder.js';
 import { targetEmbeddings } from './image-direction.js';
 import { fillTemplates, IMAGENET_TEMPLATES } from './prompt-templates.js';

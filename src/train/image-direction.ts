@@ -10,7 +10,7 @@
 import type { ImageSet } from '../io/image-folder.js';
 import type { Clip } from '../models/clip/clip.js';
 import { loadPhotos } from '../models/clip/preprocess.js';
-import type { Generator } from '../models/stylegan2/generator.js';
+import type { Generator } from '../generators/generator.js';
 import { sourceMeanEmbedding, type SourceEmbeddingOptions } from './source-embeddings.js';
 import { normalizeRows, unitVector } from './text-direction.js';
 

@@ -4,8 +4,8 @@
  */
 import type { Tensor } from '../engine/tensor.js';
 import { writeImageGrid } from '../io/image.js';
-import type { Generator } from '../models/stylegan2/generator.js';
-import { zFromSeeds } from '../models/stylegan2/latents.js';
+import type { Generator } from '../generators/generator.js';
+import { zFromSeeds } from '../generators/latents.js';
 
 export class PreviewWriter {
   private original: Tensor | undefined;

@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { ganvecHome } from '../io/resolve-model.js';
 import type { Clip } from '../models/clip/clip.js';
-import type { Generator } from '../models/stylegan2/generator.js';
-import { zFromSeeds } from '../models/stylegan2/latents.js';
+import type { Generator } from '../generators/generator.js';
+import { zFromSeeds } from '../generators/latents.js';
 import { normalizeRows } from './text-direction.js';
 
 export interface SourceSampleSettings {

@@ -9,14 +9,14 @@
  * A DrawSource hands out each step's draws: seeded (`seededDraws`, a RandomState per (seed, step), so a
  * resumed run sees what the uninterrupted run would have seen), or replayed from a file (draws-file.ts).
  */
-import type { Tensor } from '../engine/tensor.js';
+import { numel, type Tensor } from '../engine/tensor.js';
 import { RandomState } from '../random/random-state.js';
 
 /** The draws of one generator call. */
 export interface CallDraws {
   /** W+ rows [0, inject) come from z, rows [inject, nLatent) from z2; nLatent when not mixing. */
   inject: number;
-  /** One per styled conv, [B, 1, R, R]. */
+  /** One per per-sample input of the generator (StyleGAN2: a noise map [B, 1, R, R] per conv). */
   noises: Tensor[];
 }
 
@@ -29,13 +29,13 @@ export interface StepDraws {
   adapted: CallDraws;
 }
 
-/** What the draws must fit: the generator's latent width, W+ rows and noise resolutions. */
+/** What the draws must fit: the generator's latent width, W+ rows and per-sample inputs. */
 export interface DrawShape {
   batch: number;
   styleDim: number;
   nLatent: number;
-  /** Resolution of each styled conv's noise map, in synthesis order. */
-  noiseResolutions: readonly number[];
+  /** Shape per sample of each per-sample input (StyleGAN2: [1, R, R] per conv), in synthesis order. */
+  sampleShapes: readonly number[][];
 }
 
 export interface DrawSource {
@@ -48,7 +48,7 @@ export function stepSeed(seed: number, step: number): number {
 }
 
 export function seededDraws(shape: DrawShape, seed: number, mixing: number): DrawSource {
-  const { batch, styleDim, nLatent, noiseResolutions } = shape;
+  const { batch, styleDim, nLatent, sampleShapes } = shape;
   return {
     draw(step) {
       const rng = new RandomState(stepSeed(seed, step));
@@ -58,7 +58,7 @@ export function seededDraws(shape: DrawShape, seed: number, mixing: number): Dra
       // random.randint(1, n_latent − 1), once per call.
       const call = (): CallDraws => ({
         inject: mixes ? 1 + Math.floor(rng.random() * (nLatent - 1)) : nLatent,
-        noises: noiseResolutions.map((r) => ({ data: rng.randn(batch * r * r), shape: [batch, 1, r, r] })),
+        noises: sampleShapes.map((s) => ({ data: rng.randn(batch * numel(s)), shape: [batch, ...s] })),
       });
       const frozen = call();
       return { z, z2, frozen, adapted: call() };

@@ -1,37 +1,35 @@
 /**
  * One adaptation step as graphs (DESIGN.md §5): the frozen generator A and the adapted generator B, each
- * on its own W+ and noise maps (the two calls of HyperDomainNet's trainer draw their own crossover and
- * noise: step-draws.ts), each CLIP model on both image sets, the weighted losses, and d(loss)/d(domain).
- * Only the domain vector is an input that gradients flow to; A's branch is forward only.
+ * on its own W+ and per-sample inputs (the two calls of HyperDomainNet's trainer draw their own crossover
+ * and noise: step-draws.ts), each CLIP model on both image sets, the weighted losses of the loss registry,
+ * and d(loss)/d(vector). Only the trained vector is an input that gradients flow to; A is forward only.
  *
- * Per call c ∈ {frozen, adapted}: ws_c [B, L, D], noise_c_i [B, 1, R, R].
+ * Per call c ∈ {frozen, adapted}: c_ws [B, L, D], c_<sample input> [B, ...] (StyleGAN2: c_noise_i).
  * Fused (the whole batch in one graph, fastest):
- *   buildStepGraph: ws_c, noise_c_i, domain [Dd], direction_k [E_k]
- *                   → loss, one scalar per active loss term, grad_domain [Dd]
+ *   buildStepGraph: both calls' inputs, domain [Dd], direction_k [E_k]
+ *                   → loss, one scalar per active loss, grad_domain [Dd]
  * Micro-batched (memory ∝ micro-batch; the adapted forward runs twice):
- *   buildEmbeddingGraph   (per micro-batch) ws_c, noise_c_i, domain → frozen_k, adapted_k [m, E_k] (unit)
+ *   buildEmbeddingGraph   (per micro-batch) both calls, domain → frozen_k, adapted_k [m, E_k] (unit)
  *   buildLossGraph        (whole batch)     frozen_k, adapted_k [B, E_k], domain, direction_k
- *                                           → loss, terms, grad_domain (of offsets_l2), cot_adapted_k
- *   buildAdaptedVjpGraph  (per micro-batch) ws_adapted, noise_adapted_i, domain, cot_adapted_k → grad_domain
- * The losses couple samples (indomain compares pairs), so they see the whole batch's embeddings.
+ *                                           → loss, terms, grad_domain, cot_adapted_k
+ *   buildAdaptedVjpGraph  (per micro-batch) both calls (the frozen one only for image losses), domain,
+ *                                           cot_adapted_k → grad_domain, the image losses' share
+ * Embedding losses may couple samples (indomain compares pairs), so they see the whole batch's
+ * embeddings; image losses are per sample, so each micro-batch adds its share of the batch mean.
  */
 import { Graph, type Value } from '../engine/graph.js';
 import { grad } from '../engine/grad.js';
-import { add, mul, sumAll } from '../engine/ops.js';
-import { directionLoss } from '../losses/direction.js';
+import { add, mul, reduceSum, sumAll } from '../engine/ops.js';
+import type { Generator } from '../generators/generator.js';
 import { l2Normalize } from '../losses/embedding.js';
-import { indomainLoss } from '../losses/indomain.js';
-import { offsetsL2Loss } from '../losses/offsets-l2.js';
-import type { LossName, LossWeights } from '../losses/weights.js';
+import type { Loss } from '../losses/loss.js';
+import { activeLosses, type LossWeights } from '../losses/registry.js';
 import type { ClipWeights } from '../models/clip/architecture.js';
 import { imageEncoder } from '../models/clip/graph.js';
 import { generatorImageToClip } from '../models/clip/preprocess.js';
-import { domainLayers, domainSize } from '../adapters/domain-vector.js';
-import type { StyleGAN2 } from '../models/stylegan2/architecture.js';
-import { synthesisNetwork } from '../models/stylegan2/graph.js';
 
 export interface StepGraphSpec {
-  arch: StyleGAN2;
+  generator: Generator;
   /** Each CLIP model with its weight in the sum of losses. */
   clips: ReadonlyArray<{ weights: ClipWeights; weight: number }>;
   batch: number;
@@ -40,24 +38,14 @@ export interface StepGraphSpec {
 
 export type Call = 'frozen' | 'adapted';
 
-/** One generator call's inputs: W+ and a noise map per styled conv. */
-function callInputs(g: Graph, arch: StyleGAN2, batch: number, call: Call): { ws: Value; noises: Value[] } {
-  return {
-    ws: g.input(`ws_${call}`, [batch, arch.nLatent, arch.styleDim]),
-    noises: arch.convs.map((c, i) => g.input(`noise_${call}_${i}`, [batch, 1, c.resolution, c.resolution])),
-  };
+/** Images of one call; the adapted call gets the trained vector. */
+function callImages(g: Graph, spec: StepGraphSpec, call: Call, vector: Value): Value {
+  const inputs = spec.generator.synthesisGraphInputs(g, spec.batch, `${call}_`);
+  return spec.generator.synthesisGraph(g, { ...inputs, vector: call === 'adapted' ? vector : undefined });
 }
 
-function domainInput(g: Graph, arch: StyleGAN2): Value {
-  return g.input('domain', [domainSize(arch)]);
-}
-
-/** Images of A and B. */
-function bothGenerators(g: Graph, spec: StepGraphSpec): { frozen: Value; adapted: Value; domain: Value } {
-  const frozen = synthesisNetwork(g, spec.arch, callInputs(g, spec.arch, spec.batch, 'frozen'));
-  const domain = domainInput(g, spec.arch);
-  const adapted = synthesisNetwork(g, spec.arch, { ...callInputs(g, spec.arch, spec.batch, 'adapted'), domain });
-  return { frozen, adapted, domain };
+function vectorInput(g: Graph, spec: StepGraphSpec): Value {
+  return g.input('domain', [spec.generator.domainSize]);
 }
 
 /** Unit CLIP embeddings [N, E] of generator images. */
@@ -65,82 +53,119 @@ function embed(g: Graph, clip: ClipWeights, images: Value): Value {
   return l2Normalize(imageEncoder(g, clip, generatorImageToClip(g, images, clip.config.vision.resolution)));
 }
 
-/** The weighted sum of the active losses; each term is also a graph output under its name. */
-function lossFromEmbeddings(
-  g: Graph, spec: StepGraphSpec, embeddings: ReadonlyArray<{ frozen: Value; adapted: Value }>, domain: Value,
-): Value {
-  const { clips, losses, arch } = spec;
-  const terms = new Map<LossName, Value>();
-  const accumulate = (name: LossName, term: Value, weight: number) => {
-    const weighted = mul(term, weight);
-    const prev = terms.get(name);
-    terms.set(name, prev ? add(prev, weighted) : weighted);
-  };
-  clips.forEach(({ weights, weight }, k) => {
-    const { frozen, adapted } = embeddings[k]!;
-    if (losses.direction > 0) {
-      const direction = g.input(`direction_${k}`, [weights.config.embedDim]);
-      accumulate('direction', directionLoss(frozen, adapted, direction), weight);
-    }
-    if (losses.indomain > 0) accumulate('indomain', indomainLoss(frozen, adapted), weight);
-  });
-  if (losses.offsets_l2 > 0) terms.set('offsets_l2', offsetsL2Loss(domain, domainLayers(arch).map((l) => l.dim)));
+type Active = ReturnType<typeof activeLosses>;
+const consuming = <C extends Loss['consumes']>(active: Active, kind: C) =>
+  active.filter((a): a is { loss: Extract<Loss, { consumes: C }>; weight: number } => a.loss.consumes === kind);
 
-  let loss: Value | undefined;
-  for (const [name, term] of terms) {
-    g.output(name, term);
-    const weighted = mul(term, losses[name]);
-    loss = loss ? add(loss, weighted) : weighted;
+/** Σ over samples of each image loss, divided by the whole batch: a micro-batch's share of the batch mean. */
+function imageTerms(active: Active, frozen: Value, adapted: Value, batch: number): Map<string, Value> {
+  return new Map(consuming(active, 'images').map(({ loss }) => [loss.name, mul(reduceSum(loss.build({ frozen, adapted }), [0]), 1 / batch)]));
+}
+
+/** Embedding and vector losses, by name. */
+function batchTerms(g: Graph, spec: StepGraphSpec, active: Active, embeddings: ReadonlyArray<{ frozen: Value; adapted: Value }>, vector: Value): Map<string, Value> {
+  const terms = new Map<string, Value>();
+  for (const { loss } of consuming(active, 'embeddings')) {
+    let sum: Value | undefined;
+    spec.clips.forEach(({ weights, weight }, k) => {
+      const direction = () => g.input(`direction_${k}`, [weights.config.embedDim]);
+      const term = mul(loss.build({ ...embeddings[k]!, direction }), weight);
+      sum = sum ? add(sum, term) : term;
+    });
+    terms.set(loss.name, sum!);
   }
-  if (!loss) throw new Error('no active loss term');
-  g.output('loss', loss);
-  return loss;
+  for (const { loss } of consuming(active, 'vector')) {
+    terms.set(loss.name, loss.build({ vector, layerDims: spec.generator.domainLayers.map((l) => l.dim) }));
+  }
+  return terms;
+}
+
+/** Outputs each term under its name and returns Σ weight · term. */
+function weightedSum(g: Graph, active: Active, terms: Map<string, Value>, output = true): Value | undefined {
+  let total: Value | undefined;
+  for (const { loss, weight } of active) {
+    const term = terms.get(loss.name);
+    if (!term) continue;
+    if (output) g.output(loss.name, term);
+    const weighted = mul(term, weight);
+    total = total ? add(total, weighted) : weighted;
+  }
+  return total;
+}
+
+function checkedActive(spec: StepGraphSpec): Active {
+  const active = activeLosses(spec.losses);
+  if (active.length === 0) throw new Error('no active loss term');
+  for (const { loss } of active) {
+    if (spec.batch < loss.minBatch) throw new Error(`the ${loss.name} loss needs a batch of at least ${loss.minBatch}`);
+  }
+  return active;
 }
 
 export function buildStepGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_step');
-  const images = bothGenerators(g, spec);
-  const { domain } = images;
-  const embeddings = spec.clips.map(({ weights }) => ({ frozen: embed(g, weights, images.frozen), adapted: embed(g, weights, images.adapted) }));
-  const loss = lossFromEmbeddings(g, spec, embeddings, domain);
-  g.output('grad_domain', grad(loss, [domain])[0]!);
+  const active = checkedActive(spec);
+  const vector = vectorInput(g, spec);
+  const frozen = callImages(g, spec, 'frozen', vector);
+  const adapted = callImages(g, spec, 'adapted', vector);
+  const embeddings = spec.clips.map(({ weights }) => ({ frozen: embed(g, weights, frozen), adapted: embed(g, weights, adapted) }));
+  const terms = new Map([...batchTerms(g, spec, active, embeddings, vector), ...imageTerms(active, frozen, adapted, spec.batch)]);
+  const loss = weightedSum(g, active, terms)!;
+  g.output('loss', loss);
+  g.output('grad_domain', grad(loss, [vector])[0]!);
   return g;
 }
 
 export function buildEmbeddingGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_embed');
-  const images = bothGenerators(g, spec);
+  const vector = vectorInput(g, spec);
+  const frozen = callImages(g, spec, 'frozen', vector);
+  const adapted = callImages(g, spec, 'adapted', vector);
   spec.clips.forEach(({ weights }, k) => {
-    g.output(`frozen_${k}`, embed(g, weights, images.frozen));
-    g.output(`adapted_${k}`, embed(g, weights, images.adapted));
+    g.output(`frozen_${k}`, embed(g, weights, frozen));
+    g.output(`adapted_${k}`, embed(g, weights, adapted));
   });
   return g;
 }
 
+/** The embedding and vector losses of the whole batch; `batch` is the whole batch. */
 export function buildLossGraph(spec: StepGraphSpec): Graph {
   const g = new Graph('adapt_loss');
-  const domain = domainInput(g, spec.arch);
+  const active = checkedActive(spec).filter(({ loss }) => loss.consumes !== 'images');
+  const vector = vectorInput(g, spec);
   const embeddings = spec.clips.map(({ weights }, k) => ({
     frozen: g.input(`frozen_${k}`, [spec.batch, weights.config.embedDim]),
     adapted: g.input(`adapted_${k}`, [spec.batch, weights.config.embedDim]),
   }));
-  const loss = lossFromEmbeddings(g, spec, embeddings, domain);
-  const grads = grad(loss, [domain, ...embeddings.map((e) => e.adapted)]);
+  const loss = weightedSum(g, active, batchTerms(g, spec, active, embeddings, vector)) ?? mul(sumAll(vector), 0);
+  g.output('loss', loss);
+  const grads = grad(loss, [vector, ...embeddings.map((e) => e.adapted)]);
   g.output('grad_domain', grads[0]!);
   grads.slice(1).forEach((cot, k) => g.output(`cot_adapted_${k}`, cot!));
   return g;
 }
 
-export function buildAdaptedVjpGraph(spec: StepGraphSpec): Graph {
+/**
+ * Pulls the loss graph's cotangents back through CLIP and the adapted generator for one micro-batch, and
+ * adds the micro-batch's share of the image losses (`wholeBatch` is their denominator).
+ */
+export function buildAdaptedVjpGraph(spec: StepGraphSpec, wholeBatch: number): Graph {
   const g = new Graph('adapt_vjp');
-  const domain = domainInput(g, spec.arch);
-  const adaptedImages = synthesisNetwork(g, spec.arch, { ...callInputs(g, spec.arch, spec.batch, 'adapted'), domain });
+  const images = consuming(checkedActive({ ...spec, batch: wholeBatch }), 'images');
+  const vector = vectorInput(g, spec);
+  const adapted = callImages(g, spec, 'adapted', vector);
   let pulled: Value | undefined;
   spec.clips.forEach(({ weights }, k) => {
     const cot = g.input(`cot_adapted_${k}`, [spec.batch, weights.config.embedDim]);
-    const term = sumAll(mul(embed(g, weights, adaptedImages), cot));
+    const term = sumAll(mul(embed(g, weights, adapted), cot));
     pulled = pulled ? add(pulled, term) : term;
   });
-  g.output('grad_domain', grad(pulled!, [domain])[0]!);
+  if (images.length > 0) {
+    const share = weightedSum(g, images, imageTerms(images, callImages(g, spec, 'frozen', vector), adapted, wholeBatch))!;
+    g.output('loss', share);
+    pulled = pulled ? add(pulled, share) : share;
+  }
+  g.output('grad_domain', grad(pulled!, [vector])[0]!);
   return g;
 }
+

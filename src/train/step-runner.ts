@@ -7,15 +7,15 @@ import { totalmem } from 'node:os';
 import { Session, type Feeds, type SessionOptions } from '../engine/session.js';
 import { batchSlice } from '../engine/batching.js';
 import type { Tensor } from '../engine/tensor.js';
-import { LOSS_NAMES } from '../losses/weights.js';
+import { activeLosses } from '../losses/registry.js';
 import { buildAdaptedVjpGraph, buildEmbeddingGraph, buildLossGraph, buildStepGraph, type StepGraphSpec } from './step-graph.js';
 
 /** One generator call's inputs. */
 export interface CallInputs {
   /** W+ [B, L, D] */
   ws: Tensor;
-  /** One per styled conv, [B, 1, R, R]. */
-  noises: Tensor[];
+  /** One per per-sample input of the generator (StyleGAN2: a noise map [B, 1, R, R] per conv). */
+  samples: Tensor[];
 }
 
 export interface StepInputs {
@@ -50,24 +50,8 @@ export function chooseMicroBatch(batch: number, size: number, clips: number, bud
   return 1;
 }
 
-function scalars(out: Record<string, Tensor>): { loss: number; terms: Record<string, number> } {
-  const terms: Record<string, number> = {};
-  for (const name of LOSS_NAMES) if (out[name]) terms[name] = out[name]!.data[0]!;
-  return { loss: out.loss!.data[0]!, terms };
-}
-
 function directionFeeds(directions: readonly Float32Array[]): Feeds {
   return Object.fromEntries(directions.map((d, k) => [`direction_${k}`, { data: d, shape: [d.length] }]));
-}
-
-/** Rows [start, start + count) of both calls' inputs, and the vector. */
-function latentFeeds(inputs: StepInputs, start: number, count: number): Feeds {
-  const feeds: Feeds = { domain: { data: inputs.vector, shape: [inputs.vector.length] } };
-  for (const call of ['frozen', 'adapted'] as const) {
-    feeds[`ws_${call}`] = batchSlice(inputs[call].ws, start, count, count);
-    inputs[call].noises.forEach((t, i) => (feeds[`noise_${call}_${i}`] = batchSlice(t, start, count, count)));
-  }
-  return feeds;
 }
 
 /** Feeds only the inputs a session declares (e.g. no directions when the direction loss is off). */
@@ -77,6 +61,17 @@ function pick(session: Session, feeds: Feeds): Feeds {
 
 export async function createStepRunner(spec: StepGraphSpec, microBatch: number, options: SessionOptions = {}): Promise<StepRunner> {
   if (spec.batch % microBatch !== 0) throw new Error(`the micro-batch ${microBatch} must divide the batch ${spec.batch}`);
+  const names = activeLosses(spec.losses).map(({ loss }) => loss.name);
+  const sampleNames = spec.generator.sampleInputs.map((s) => s.name);
+  /** Rows [start, start + count) of both calls' inputs, and the vector. */
+  const latentFeeds = (inputs: StepInputs, start: number, count: number): Feeds => {
+    const feeds: Feeds = { domain: { data: inputs.vector, shape: [inputs.vector.length] } };
+    for (const call of ['frozen', 'adapted'] as const) {
+      feeds[`${call}_ws`] = batchSlice(inputs[call].ws, start, count, count);
+      inputs[call].samples.forEach((t, i) => (feeds[`${call}_${sampleNames[i]}`] = batchSlice(t, start, count, count)));
+    }
+    return feeds;
+  };
   // The peak of a training graph is its whole forward+backward: an arena would keep that peak forever.
   const sessionOptions = { ...options, memoryArena: false };
   if (microBatch === spec.batch) {
@@ -85,7 +80,8 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       microBatch,
       async run(inputs) {
         const out = await session.run(pick(session, { ...latentFeeds(inputs, 0, spec.batch), ...directionFeeds(inputs.directions) }));
-        return { ...scalars(out), gradient: out.grad_domain!.data };
+        const terms = Object.fromEntries(names.map((n) => [n, out[n]!.data[0]!]));
+        return { loss: out.loss!.data[0]!, terms, gradient: out.grad_domain!.data };
       },
       release: () => session.release(),
     };
@@ -94,7 +90,7 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
   const micro = { ...spec, batch: microBatch };
   const embedSession = await Session.fromGraph(buildEmbeddingGraph(micro), sessionOptions);
   const lossSession = await Session.fromGraph(buildLossGraph(spec), sessionOptions);
-  const vjpSession = await Session.fromGraph(buildAdaptedVjpGraph(micro), sessionOptions);
+  const vjpSession = await Session.fromGraph(buildAdaptedVjpGraph(micro, spec.batch), sessionOptions);
   const chunks = Array.from({ length: spec.batch / microBatch }, (_, i) => i * microBatch);
   /** Micro-batch rows [m, E] → batch rows [B, E]. */
   const rowsOf = (parts: Tensor[]): Tensor => {
@@ -107,7 +103,7 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
     microBatch,
     async run(inputs) {
       const embedded: Array<Record<string, Tensor>> = [];
-      for (const start of chunks) embedded.push(await embedSession.run(latentFeeds(inputs, start, microBatch)));
+      for (const start of chunks) embedded.push(await embedSession.run(pick(embedSession, latentFeeds(inputs, start, microBatch))));
       const embeddingFeeds: Feeds = {};
       spec.clips.forEach((_, k) => {
         embeddingFeeds[`frozen_${k}`] = rowsOf(embedded.map((e) => e[`frozen_${k}`]!));
@@ -116,12 +112,17 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       const domainFeed = { domain: { data: inputs.vector, shape: [inputs.vector.length] } };
       const lossOut = await lossSession.run(pick(lossSession, { ...embeddingFeeds, ...domainFeed, ...directionFeeds(inputs.directions) }));
       const gradient = new Float32Array(lossOut.grad_domain!.data);
+      const terms = Object.fromEntries(names.filter((n) => lossOut[n]).map((n) => [n, lossOut[n]!.data[0]!]));
+      let loss = lossOut.loss!.data[0]!;
       for (const start of chunks) {
         const cotangents = Object.fromEntries(spec.clips.map((_, k) => [`cot_adapted_${k}`, batchSlice(lossOut[`cot_adapted_${k}`]!, start, microBatch, microBatch)]));
         const out = await vjpSession.run(pick(vjpSession, { ...latentFeeds(inputs, start, microBatch), ...cotangents }));
         out.grad_domain!.data.forEach((v, i) => (gradient[i]! += v));
+        // Each micro-batch's share of the image losses.
+        if (out.loss) loss += out.loss.data[0]!;
+        for (const n of names) if (out[n]) terms[n] = (terms[n] ?? 0) + out[n]!.data[0]!;
       }
-      return { ...scalars(lossOut), gradient };
+      return { loss, terms, gradient };
     },
     async release() {
       await Promise.all([embedSession.release(), lossSession.release(), vjpSession.release()]);

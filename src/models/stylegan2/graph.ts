@@ -4,9 +4,9 @@
  * generator in one graph that shares every weight.
  *
  * Modulated conv in its non-fused form, which keeps the weights constant and the batch free:
- *   s = affine(w) [N, in]                        style
- *   x' = x · s·(1 + d)                           domain vector scales the input channels
- *   y  = conv(x', W) · rsqrt(s² @ ΣₖW² + 1e-8)   demodulated from the unscaled style
+ *   s  = hooks.style(affine(w))  [N, in]         style (StyleSpace offsets shift it)
+ *   x' = x · s·c                                 c = hooks.inputScale [1, in] (the domain vector's 1 + d)
+ *   y  = conv(x', W) · rsqrt(s² @ ΣₖW² + 1e-8)   demodulated from s, without c
  * followed by noise, bias and leaky ReLU·√2 (folded: lrelu is positively homogeneous).
  */
 import type { Graph, Value } from '../../engine/graph.js';
@@ -14,7 +14,7 @@ import {
   add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../engine/tensor.js';
-import { domainScales } from '../../adapters/domain-vector.js';
+import type { LayerHooks, ModulatedLayer } from '../../generators/family.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
 
@@ -113,15 +113,29 @@ function latentRow(ws: Value, i: number): Value {
   return reshape(slice(ws, 1, i, i + 1), [n, d]);
 }
 
+/** The synthesis convs and ToRGB layers as parameterisations see them, in synthesis order. */
+export function modulatedLayers(G: StyleGAN2): ModulatedLayer[] {
+  return [
+    ...G.convs.map((c) => ({ name: c.name, role: 'conv' as const, inChannels: c.inChannels, resolution: c.resolution, styled: true })),
+    ...G.toRgbs.map((t, i) => ({ name: toRgbName(i), role: 'torgb' as const, inChannels: t.inChannels, resolution: t.resolution, styled: true })),
+  ];
+}
+
+/** rosinality's module names: to_rgb1, to_rgbs.0, … */
+function toRgbName(i: number): string {
+  return i === 0 ? 'to_rgb1' : `to_rgbs.${i - 1}`;
+}
+
 function styledConv(
   g: Graph, G: StyleGAN2, P: Prepared, layer: StyledConvWeights,
-  x: Value, w: Value, noise: Value, domainScale: Value | undefined,
+  me: ModulatedLayer, x: Value, w: Value, noise: Value, hooks: LayerHooks,
 ): Value {
   const n = x.shape[0]!;
   const c = P.conv.get(layer)!;
-  const style = dense(g, P, layer.affine, w); // [N, in]
-  const inputScale = domainScale ? mul(style, domainScale) : style;
-  const modulated = mul(x, reshape(inputScale, [n, layer.inChannels, 1, 1]));
+  const affine = dense(g, P, layer.affine, w);
+  const style = hooks.style?.(me, affine) ?? affine; // [N, in]
+  const scale = hooks.inputScale?.(me);
+  const modulated = mul(x, reshape(scale ? mul(style, scale) : style, [n, layer.inChannels, 1, 1]));
   const kernel = constant(g, c.kernel);
   let y: Value;
   if (c.upsample === 'fused') {
@@ -139,9 +153,12 @@ function styledConv(
   return G.convClamp === null ? out : clip(out, -G.convClamp, G.convClamp);
 }
 
-function toRgb(g: Graph, G: StyleGAN2, P: Prepared, layer: ToRgbWeights, x: Value, w: Value, skip: Value | undefined): Value {
+function toRgb(
+  g: Graph, G: StyleGAN2, P: Prepared, layer: ToRgbWeights, me: ModulatedLayer, x: Value, w: Value, skip: Value | undefined, hooks: LayerHooks,
+): Value {
   const n = x.shape[0]!;
-  const style = dense(g, P, layer.affine, w);
+  const affine = dense(g, P, layer.affine, w);
+  const style = hooks.style?.(me, affine) ?? affine;
   const y0 = conv(mul(x, reshape(style, [n, layer.inChannels, 1, 1])), constant(g, layer.weight));
   let y = add(y0, g.constant(layer.bias, [1, 3, 1, 1]));
   if (G.convClamp !== null) y = clip(y, -G.convClamp, G.convClamp);
@@ -155,8 +172,8 @@ export interface SynthesisInputs {
   ws: Value;
   /** One per styled conv, [N, 1, R, R] (already the chosen noise mode's values). */
   noises: readonly Value[];
-  /** Flat domain vector [domainSize]; undefined builds the original generator. */
-  domain?: Value;
+  /** The trained parameterisation's hooks; none builds the original generator. */
+  hooks?: LayerHooks;
   /** Upsampling convs with at least this many input channels use the `separate` form. */
   separateUpsampleFrom?: number;
 }
@@ -164,22 +181,23 @@ export interface SynthesisInputs {
 /** W+ → image [N, 3, size, size] in [-1, 1] (not clamped). */
 export function synthesisNetwork(g: Graph, G: StyleGAN2, inputs: SynthesisInputs): Value {
   const P = prepare(G, inputs.separateUpsampleFrom);
-  const { ws, noises, domain } = inputs;
+  const { ws, noises, hooks = {} } = inputs;
   const n = ws.shape[0]!;
-  const scales = domain ? domainScales(G, domain) : undefined;
-  const domainScale = (layer: StyledConvWeights) => scales?.get(layer);
+  const layers = modulatedLayers(G);
+  const convLayer = (k: number) => layers[k]!;
+  const rgbLayer = (k: number) => layers[G.convs.length + k]!;
   const c4 = G.constInput.shape[0]!;
   const constInput = constant(g, { data: G.constInput.data, shape: [1, c4, 4, 4] });
   let x = expand(constInput, [n, c4, 4, 4]);
 
   const [conv1, ...rest] = G.convs;
-  x = styledConv(g, G, P, conv1!, x, latentRow(ws, 0), noises[0]!, domainScale(conv1!));
-  let img = toRgb(g, G, P, G.toRgbs[0]!, x, latentRow(ws, 1), undefined);
+  x = styledConv(g, G, P, conv1!, convLayer(0), x, latentRow(ws, 0), noises[0]!, hooks);
+  let img = toRgb(g, G, P, G.toRgbs[0]!, rgbLayer(0), x, latentRow(ws, 1), undefined, hooks);
   for (let b = 0; b < rest.length / 2; b++) {
     const i = 2 * b + 1; // rosinality's latent index for this block
-    x = styledConv(g, G, P, rest[2 * b]!, x, latentRow(ws, i), noises[2 * b + 1]!, domainScale(rest[2 * b]!));
-    x = styledConv(g, G, P, rest[2 * b + 1]!, x, latentRow(ws, i + 1), noises[2 * b + 2]!, domainScale(rest[2 * b + 1]!));
-    img = toRgb(g, G, P, G.toRgbs[b + 1]!, x, latentRow(ws, i + 2), img);
+    x = styledConv(g, G, P, rest[2 * b]!, convLayer(2 * b + 1), x, latentRow(ws, i), noises[2 * b + 1]!, hooks);
+    x = styledConv(g, G, P, rest[2 * b + 1]!, convLayer(2 * b + 2), x, latentRow(ws, i + 1), noises[2 * b + 2]!, hooks);
+    img = toRgb(g, G, P, G.toRgbs[b + 1]!, rgbLayer(b + 1), x, latentRow(ws, i + 2), img, hooks);
   }
   return img;
 }

@@ -1,22 +1,25 @@
 /**
- * Domain files (DESIGN.md §6): a trained domain vector as safetensors, `*.dv.safetensors`, one F32 tensor
- * per domain layer named after it (`conv1`, `convs.0`, …) so the file reads naturally in Python too, and
- * string metadata saying what it was trained on and how. A vector only means something on the exact
- * weights it was trained against, so loading checks the generator's layers and weight fingerprint.
+ * Domain files (DESIGN.md §6): a trained vector as safetensors, `*.dv.safetensors`, one F32 tensor per
+ * layer named after it (`conv1`, `convs.0`, …) so the file reads naturally in Python too, and string
+ * metadata saying what it was trained on and how, including its parameterisation (`domain-vector` when a
+ * file does not say: files of format version 1 before StyleSpace offsets). A vector only means something
+ * on the exact weights and parameterisation it was trained with, so loading checks the generator's
+ * fingerprint, the parameterisation and the layers.
  */
-import type { DomainLayer } from '../adapters/domain-vector.js';
 import { basename, extname } from 'node:path';
 import { firstNonFinite, numel, shapeString } from '../engine/tensor.js';
-import type { Generator } from '../models/stylegan2/generator.js';
+import type { Generator } from '../generators/generator.js';
+import { CheckpointError } from '../io/errors.js';
+import { isNpyFile, readNpy } from '../io/npy.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { layerPosition, type ParameterLayer } from '../parameterisations/parameterisation.js';
+import { DEFAULT_PARAMETERISATION } from '../parameterisations/registry.js';
 import { VERSION } from '../version.js';
-import { CheckpointError } from './errors.js';
-import { isNpyFile, readNpy } from './npy.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export const DOMAIN_FILE_FORMAT = 'ganvec-domain';
 export const DOMAIN_FILE_VERSION = '1';
 
-export type { DomainLayer };
+export type DomainLayer = ParameterLayer;
 
 export interface DomainFile {
   /** The flat vector: the layers' values concatenated in `layers` order. */
@@ -27,7 +30,12 @@ export interface DomainFile {
 }
 
 /** What loading a domain vector needs to know about a generator. */
-export type DomainTarget = Pick<Generator, 'domainLayers' | 'source'>;
+export type DomainTarget = Pick<Generator, 'domainLayers' | 'source' | 'parameterisation'>;
+
+/** The parameterisation a domain file's vector is for. */
+export function fileParameterisation(file: DomainFile): string {
+  return file.metadata.parameterisation ?? DEFAULT_PARAMETERISATION;
+}
 
 /** Provenance every written domain file must carry, besides `prompt` or `image_set`. */
 const REQUIRED_METADATA = ['base_model', 'base_fingerprint', 'losses', 'iterations', 'clip_models', 'seed'] as const;
@@ -70,6 +78,7 @@ export async function writeDomainFile(path: string, file: DomainFile): Promise<v
     ...metadata,
     format: DOMAIN_FILE_FORMAT,
     format_version: DOMAIN_FILE_VERSION,
+    parameterisation: metadata.parameterisation ?? DEFAULT_PARAMETERISATION,
     layers: JSON.stringify(layers.map(({ name, dim }) => ({ name, dim }))),
     tool_version: VERSION,
   });
@@ -124,7 +133,7 @@ export async function readDomainFile(path: string): Promise<DomainFile> {
  */
 export async function loadDomainVector(path: string, generator: DomainTarget): Promise<Float32Array> {
   const vector = await readDomainVector(path, generator);
-  const problem = domainVectorProblem(vector, generator.domainLayers);
+  const problem = domainVectorProblem(vector, generator);
   if (problem) throw new CheckpointError(path, `the domain vector ${problem}`);
   return vector;
 }
@@ -142,7 +151,11 @@ async function readDomainVector(path: string, generator: DomainTarget): Promise<
         `${generatorName(generator)} (fingerprint ${generator.source.fingerprint}): a domain vector only works on the weights it was trained on`,
     );
   }
-  // Same fingerprint means same weights, so differing layers mean the file was edited or mislabelled.
+  const trainedAs = fileParameterisation(file);
+  if (trainedAs !== generator.parameterisation.name) {
+    throw new CheckpointError(path, `it holds ${trainedAs} values; this generator was loaded for ${generator.parameterisation.name} (pass parameterisation: '${trainedAs}' or --parameterisation ${trainedAs})`);
+  }
+  // Same fingerprint means same weights, so differing layers mean another layer selection, or an edited file.
   const describe = (layers: DomainLayer[]) => layers.map((l) => `${l.name}:${l.dim}`).join(' ');
   if (describe(file.layers) !== describe(expected)) {
     throw new CheckpointError(path, `its layers (${describe(file.layers)}) are not this generator's (${describe(expected)})`);
@@ -204,49 +217,10 @@ function nonFiniteValue(vector: Float32Array, layers: readonly DomainLayer[]): s
 }
 
 /**
- * Values so large that images overflow float32 (max 3.4e38) and come out NaN: refused before synthesis.
- * An activation passes through every domain layer in turn, each scaling it by up to the largest |1 + d| in
- * that layer, so the product of those largest scales bounds what a vector can do; below 1e30 float32
- * keeps ample room for the network's own activations. Any vector with every |d| ≤ 50 passes on
- * FFHQ-1024's 17 layers (51^17 ≈ 1e29); trained ones are far smaller.
+ * Why `vector` cannot drive synthesis on this generator, said of the vector ("holds NaN at …", "is too
+ * large: …" as its parameterisation bounds it), or undefined. loadDomainVector applies it; call it on a
+ * vector made some other way (a mix).
  */
-const MAX_DOMAIN_GAIN = 1e30;
-
-function overflowingValues(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
-  let gain = 1;
-  let largest = 0;
-  let offset = 0;
-  for (const { dim } of layers) {
-    let layerMax = 1; // a layer that only shrinks is not counted on to undo another's growth
-    for (let i = offset; i < offset + dim; i++) {
-      layerMax = Math.max(layerMax, Math.abs(1 + vector[i]!));
-      if (Math.abs(vector[i]!) > Math.abs(vector[largest]!)) largest = i;
-    }
-    gain *= layerMax;
-    offset += dim;
-  }
-  if (gain <= MAX_DOMAIN_GAIN) return undefined;
-  return (
-    `is too large: the largest |1 + d| of each layer multiply to ${gain.toExponential(1)}, ` +
-    `above the ${MAX_DOMAIN_GAIN.toExponential(0)} that keeps images within float32; ` +
-    `the largest value is ${Number(vector[largest]!.toPrecision(6))} at ${layerPosition(layers, largest)}`
-  );
-}
-
-/**
- * Why `vector` cannot drive synthesis through these layers, said of the vector ("holds NaN at …", "is too
- * large: …"), or undefined. loadDomainVector applies it; call it on a vector made some other way (a mix).
- */
-export function domainVectorProblem(vector: Float32Array, layers: readonly DomainLayer[]): string | undefined {
-  return nonFiniteValue(vector, layers) ?? overflowingValues(vector, layers);
-}
-
-/** Flat index `i` of a domain vector as layer[index] (flat index i). */
-function layerPosition(layers: readonly DomainLayer[], i: number): string {
-  let offset = 0;
-  for (const { name, dim } of layers) {
-    if (i < offset + dim) return `${name}[${i - offset}] (flat index ${i})`;
-    offset += dim;
-  }
-  return `flat index ${i}`;
+export function domainVectorProblem(vector: Float32Array, generator: Pick<DomainTarget, 'domainLayers' | 'parameterisation'>): string | undefined {
+  return nonFiniteValue(vector, generator.domainLayers) ?? generator.parameterisation.problem(vector, generator.domainLayers);
 }

@@ -1,9 +1,11 @@
 /**
- * Latent codes on the host: seeded z, truncation, style mixing into W+, and per-layer noise.
+ * Latent codes on the host, for every generator family: seeded z, truncation, style mixing into W+, and
+ * the per-sample inputs (StyleGAN2's noise maps) in a noise mode.
  * These are a few thousand floats; doing them in TypeScript keeps the graphs small and the modes free.
  */
-import type { Tensor } from '../../engine/tensor.js';
-import { RandomState } from '../../random/random-state.js';
+import { numel, type Tensor } from '../engine/tensor.js';
+import { RandomState } from '../random/random-state.js';
+import type { SampleInput } from './family.js';
 
 /**
  * z for each seed: `numpy.random.RandomState(seed).randn(1, dim)`, as NVIDIA's generate.py draws it,
@@ -52,21 +54,18 @@ export function mixStyles(first: Tensor, second: Tensor, k: number): Tensor {
 export type NoiseMode = 'const' | 'random' | 'none';
 
 /**
- * Noise inputs [N, 1, R, R] for each styled conv. `random`: image i draws N(0, 1) for its layers, in
- * order, from RandomState(seed + i), so an image's noise does not depend on how a run is split in batches.
+ * The per-sample inputs [N, ...shape] (StyleGAN2: a noise map [N, 1, R, R] per synthesis conv). `const`: the
+ * stored values; `none`: zeros; `random`: image i draws N(0, 1) for its inputs, in order, from
+ * RandomState(seed + i), so an image's noise does not depend on how a run is split in batches.
  */
-export function noiseInputs(
-  layers: ReadonlyArray<{ resolution: number; noiseConst: Float32Array }>,
-  batch: number,
-  mode: NoiseMode,
-  seed = 0,
-): Tensor[] {
-  const tensors = layers.map(({ resolution: r }) => ({ data: new Float32Array(batch * r * r), shape: [batch, 1, r, r] }));
+export function sampleInputs(inputs: readonly SampleInput[], batch: number, mode: NoiseMode, seed = 0): Tensor[] {
+  const tensors = inputs.map(({ shape }) => ({ data: new Float32Array(batch * numel(shape)), shape: [batch, ...shape] }));
   for (let i = 0; i < batch; i++) {
     const rng = mode === 'random' ? new RandomState((seed + i) >>> 0) : undefined;
-    layers.forEach(({ resolution: r, noiseConst }, k) => {
-      if (mode === 'const') tensors[k]!.data.set(noiseConst, i * r * r);
-      if (rng) tensors[k]!.data.set(rng.randn(r * r), i * r * r);
+    inputs.forEach(({ shape, constant }, k) => {
+      const size = numel(shape);
+      if (mode === 'const' && constant) tensors[k]!.data.set(constant, i * size);
+      if (rng) tensors[k]!.data.set(rng.randn(size), i * size);
     });
   }
   return tensors;
