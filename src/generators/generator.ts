@@ -14,6 +14,7 @@ import { shapeString, type Tensor } from '../engine/tensor.js';
 import type { Parameterisation, ParameterLayer } from '../parameterisations/parameterisation.js';
 import { vectorSize } from '../parameterisations/parameterisation.js';
 import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';
+import { selectLayers, type LayerSelection } from '../parameterisations/layer-selection.js';
 import { RandomState } from '../random/random-state.js';
 import type { GeneratorDescription, GeneratorFamily, ModulatedLayer, SampleInput } from './family.js';
 import { mixStyles, sampleInputs, toWPlus, truncate, type NoiseMode } from './latents.js';
@@ -52,8 +53,8 @@ export interface GeneratorOptions extends SessionOptions {
   batch?: number;
   /** How a trained vector enters the generator (parameterisations/registry.ts); default `domain-vector`. */
   parameterisation?: string;
-  /** Train or apply only the layers this keeps (e.g. StyleDomain's no_coarse). Default: all. */
-  selectLayers?: (layer: ParameterLayer, index: number) => boolean;
+  /** Which of the parameterisation's layers the vector covers (e.g. StyleDomain's no-coarse). Default: all. */
+  layers?: LayerSelection;
 }
 
 /** One call of synthesis inside a caller's graph. */
@@ -85,9 +86,7 @@ export class Generator<A = unknown> {
     this.sessions = new SessionCache(options);
     this.description = family.describe(arch);
     this.parameterisation = parameterisationNamed(options.parameterisation ?? DEFAULT_PARAMETERISATION);
-    const all = this.parameterisation.layers(this.description.layers);
-    this.domainLayers = options.selectLayers ? all.filter(options.selectLayers) : all;
-    if (this.domainLayers.length === 0) throw new Error(`the layer selection leaves no layer of ${this.parameterisation.name} to train`);
+    this.domainLayers = selectLayers(this.parameterisation.layers(this.description.layers), options.layers ?? 'all');
   }
 
   get size(): number {
