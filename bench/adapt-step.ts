@@ -11,7 +11,7 @@ import { mixStyles, toWPlus } from '../src/generators/latents.js';
 import { seededDraws } from '../src/train/step-draws.js';
 import { Generator } from '../src/generators/generator.js';
 import { stylegan2 } from '../src/models/stylegan2/family.js';
-import { drawShape } from '../src/train/adapt.js';
+import { drawShape } from '../src/train/loop.js';
 import { createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/random/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';

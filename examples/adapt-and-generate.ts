@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { adapt, baseModelMetadata, loadClip, loadGenerator, writeDomainFile, writeImageGrid, zFromSeeds } from 'ganvec';
+import { adapt, loadClip, loadGenerator, writeImageGrid, zFromSeeds } from 'ganvec';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +30,9 @@ const run = await adapt(G, {
   clips: [clip],
   iterations: Number(values.iters),
   batch: Number(values.batch),
+  // The domain file, with what it was trained on and how; saved every 25 steps and at the end.
+  out: join(values.out!, 'domain.dv.safetensors'),
+  overwrite: true,
   onStep: ({ step, iterations, loss }) => {
     if (step % 10 === 0 || step === iterations) console.log(`step ${step}/${iterations}  loss ${loss.toFixed(4)}`);
   },
@@ -38,14 +41,5 @@ const run = await adapt(G, {
 const z = zFromSeeds([0, 1, 2, 3], G.styleDim);
 await writeImageGrid(join(values.out!, 'before.png'), await G.generate({ z, truncation: 0.7 }), { cols: 4 });
 await writeImageGrid(join(values.out!, 'after.png'), await G.generate({ z, truncation: 0.7, domain: run.vector }), { cols: 4 });
-await writeDomainFile(join(values.out!, 'domain.dv.safetensors'), {
-  vector: run.vector,
-  layers: G.domainLayers,
-  metadata: {
-    ...baseModelMetadata(G), prompt: values.to!,
-    losses: JSON.stringify(run.settings.losses), iterations: String(run.optimizer.step),
-    clip_models: clip.name, seed: String(run.settings.seed),
-  },
-});
 console.log(`wrote ${values.out}/before.png, after.png and domain.dv.safetensors (${run.stopped})`);
 await Promise.all([G.release(), clip.release()]);

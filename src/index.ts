@@ -1,31 +1,50 @@
 /**
- * ganvec's public API: load a generator and CLIP models, train or load domain vectors, generate.
- * Tensors are `{ data: Float32Array, shape: number[] }`, row-major (NCHW for images).
+ * ganvec's public API: load a generator and CLIP models, train or load domain vectors, generate. The
+ * commands in src/cli use only what is exported here. Tensors are `{ data: Float32Array, shape: number[] }`,
+ * row-major (NCHW for images).
  *
  *   const G = await loadGenerator('ffhq');
- *   const images = await G.generate({ z: zFromSeeds([0, 1], G.styleDim), domain: await loadDomainVector('pixar.dv.safetensors', G) });
+ *   const run = await adapt(G, { text: { target: 'pixar' }, clips: [await loadClip('ViT-B/32')], out: 'pixar.dv.safetensors' });
+ *   const images = await G.generate({ z: zFromSeeds([0, 1], G.styleDim), domain: run.vector });
  *   const { domain, w } = await G.vjp({ w: W }, cotangent); // gradients of sum(images · cotangent)
  */
-export type { Tensor } from './engine/tensor.js';
+export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './engine/tensor.js';
+export { batchSlice } from './engine/batching.js';
+export type { Device, SessionOptions } from './engine/session.js';
 
 export { loadGenerator, readGeneratorFile, type LoadGeneratorOptions } from './generators/load.js';
-export type { Generator, GenerateOptions, SynthesizeOptions, GeneratorOptions } from './generators/generator.js';
+export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
+export { FAMILIES } from './generators/families.js';
+export type { GeneratorFamily, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
 export { randomRosinalityStateDict } from './models/stylegan2/random-weights.js';
 
+export { parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
+export type { Parameterisation, ParameterLayer } from './parameterisations/parameterisation.js';
+export type { LayerSelection } from './parameterisations/layer-selection.js';
+
 export { loadClip, type Clip } from './models/clip/clip.js';
-export { tokenize, encode as encodeText, decode as decodeTokens } from './models/clip/tokenizer.js';
+export {
+  tokenize, encode as encodeText, decode as decodeTokens, CONTEXT_LENGTH, START_OF_TEXT, END_OF_TEXT, TextTooLongError,
+} from './models/clip/tokenizer.js';
 
-export { adapt, type AdaptOptions, type AdaptOutcome } from './train/adapt-target.js';
-export { adaptDomain, DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/adapt.js';
-export { evaluateDomain, type Evaluation } from './train/evaluate.js';
+export { adapt, IMAGE_LOSSES, TEXT_LOSSES, type AdaptOptions, type AdaptOutcome } from './train/adapt.js';
+export { DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/loop.js';
+export { evaluateDomain, type Evaluation, type EvaluationTarget } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
+export { IMAGENET_TEMPLATES, A_TEMPLATE } from './train/prompt-templates.js';
+export { defaultLossWeights, lossNames, parseLossWeights, registerLoss, type LossWeights } from './losses/registry.js';
+export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.js';
 
-export { readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, baseModelMetadata, type DomainFile } from './domains/domain-file.js';
+export {
+  readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
+} from './domains/domain-file.js';
+export { readImageSet, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { readNpy, writeNpy } from './io/npy.js';
+export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint } from './io/checkpoint.js';
-export { imagesToPng, writeImageGrid } from './io/image.js';
+export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
 export { resolveModel } from './io/resolve-model.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */

@@ -17,7 +17,7 @@ import { loadClip, type Clip } from '../src/models/clip/clip.js';
 import { loadGenerator } from '../src/generators/load.js';
 import type { Generator } from '../src/generators/generator.js';
 import { zFromSeeds } from '../src/generators/latents.js';
-import { adapt } from '../src/train/adapt-target.js';
+import { adapt } from '../src/train/adapt.js';
 import { evaluateDomain } from '../src/train/evaluate.js';
 import { imageDirection, targetEmbeddings } from '../src/train/image-direction.js';
 import { sourceMeanEmbedding } from '../src/train/source-embeddings.js';

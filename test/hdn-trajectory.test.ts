@@ -14,7 +14,7 @@ import { readNpz } from '../src/io/npz.js';
 import { loadClip, type Clip } from '../src/models/clip/clip.js';
 import { loadGenerator } from '../src/generators/load.js';
 import type { Generator } from '../src/generators/generator.js';
-import { adaptDomain, DEFAULT_SETTINGS, drawShape } from '../src/train/adapt.js';
+import { adaptDomain, DEFAULT_SETTINGS, drawShape } from '../src/train/loop.js';
 import { replayDraws } from '../src/train/draws-file.js';
 import { textDirection } from '../src/train/text-direction.js';
 import { runCli } from './helpers/cli.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { it } from 'node:test';
 import { adamInit } from '../src/train/adam.js';
-import type { StepReport } from '../src/train/adapt.js';
-import { barProgress, jsonProgress } from '../src/train/progress.js';
+import type { StepReport } from '../src/train/loop.js';
+import { barProgress, jsonProgress } from '../src/cli/progress.js';
 
 const report = (step: number): StepReport => ({
   step, iterations: 300, loss: 0.8125, terms: { direction: 0.8125 }, vector: new Float32Array(4), optimizer: adamInit(4), seconds: 2,

@@ -1,28 +1,15 @@
 // `ganvec adapt`: train a domain vector for a generator toward a text prompt or a few example images, guided by CLIP.
+// The run itself (directions, draws, saves, resume, signals) is the library's adapt(); this parses flags
+// and renders its progress.
 import type { Command } from 'commander';
-import { basename, dirname, join, resolve } from 'node:path';
-import { access, constants, mkdir, readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { ImageSetError, readImageSet, type ImageSet } from '../io/image-folder.js';
-import { baseModelMetadata, readDomainFile, writeDomainFile } from '../domains/domain-file.js';
-import { defaultLossWeights, lossNames, parseLossWeights } from '../losses/registry.js';
-import { loadClip, type Clip } from '../models/clip/clip.js';
-import { loadGenerator } from '../generators/load.js';
-import type { Generator } from '../generators/generator.js';
-import { adaptDomain, DEFAULT_SETTINGS, drawShape, type AdaptResult, type AdaptSettings, type StepReport } from '../train/adapt.js';
-import { DrawRecorder, replayDraws } from '../train/draws-file.js';
-import { IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
-import { seededDraws, type DrawSource } from '../train/step-draws.js';
-import type { Device } from '../engine/session.js';
-import type { AdamState } from '../train/adam.js';
-import { readRunState, removeStaleTemporaries, statePath, writeRunState, type RunState } from '../train/checkpoint.js';
-import { acquireRunLock, RunLockedError } from '../train/run-lock.js';
-import { chooseMicroBatch } from '../train/step-runner.js';
-import { PreviewWriter } from '../train/preview.js';
-import { barProgress, jsonProgress, lineProgress, type ProgressSink } from '../train/progress.js';
-import { IMAGE_LOSSES, TEXT_LOSSES, targetDirections } from '../train/adapt-target.js';
-import { DEFAULT_SOURCE_SAMPLES } from '../train/source-embeddings.js';
+import { basename, dirname, resolve } from 'node:path';
+import { access, constants, mkdir } from 'node:fs/promises';
+import {
+  adapt, DEFAULT_SETTINGS, defaultLossWeights, IMAGE_LOSSES, ImageSetError, loadClip, loadGenerator, lossNames,
+  parameterisationNames, parseLossWeights, readImageSet, TEXT_LOSSES,
+  type AdaptSettings, type Clip, type Device, type ImageSet, type LayerSelection,
+} from '../index.js';
+import { barProgress, jsonProgress, lineProgress, type ProgressSink } from './progress.js';
 import { DEFAULT_CLIP_MODELS, deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
@@ -50,6 +37,8 @@ interface AdaptFlags {
   resume?: boolean;
   replay?: string;
   record?: string;
+  parameterisation: string;
+  layers: string;
 }
 
 function number(flag: string, text: string, check: (x: number) => boolean, rule: string): number {
@@ -100,17 +89,6 @@ async function checkWritable(out: string): Promise<void> {
   }
 }
 
-/** The settings a resumed run must share with the run it continues. */
-function runIdentity(settings: AdaptSettings, target: string, source: string, clips: readonly Clip[], weights: number[], G: Generator, draws: string): Record<string, string> {
-  return {
-    target, source, draws,
-    seed: String(settings.seed), batch: String(settings.batch), lr: String(settings.lr), mixing: String(settings.mixing),
-    losses: JSON.stringify(settings.losses),
-    clip_models: clips.map((c) => c.name).join(','), clip_weights: weights.join(','),
-    base_fingerprint: G.source.fingerprint,
-  };
-}
-
 export function registerAdapt(program: Command): void {
   program
     .command('adapt')
@@ -137,6 +115,8 @@ export function registerAdapt(program: Command): void {
     .addOption(deviceOption())
     .option('--resume', 'continue the run saved in --out from its run state (<name>.state.safetensors beside it)')
     .option('--replay <file.npz>', 'take each step\'s latents, crossovers and noise maps from this file instead of the seeded random source (the layout --record writes; see the README)')
+    .option('--parameterisation <name>', `how the vector enters the generator: ${parameterisationNames().join(' or ')}`, 'domain-vector')
+    .option('--layers <which>', 'layers to train: all, no-coarse (StyleDomain: skip the first six convs) or comma-separated layer names', 'all')
     .option('--record <file.npz>', 'write each step\'s latents, crossovers and noise maps to this file, to replay the run here or in HyperDomainNet\'s trainer')
     .addHelpText('after', `
 The domain vector is a few thousand floats injected through the generator's modulation layers; only it
@@ -158,7 +138,6 @@ Examples:
 async function runAdapt(flags: AdaptFlags): Promise<void> {
   if (flags.to !== undefined && flags.images) throw new UsageError('give --to (a text) or --images (example images), not both');
   const imageSet = flags.images ? await readExampleImages(flags.images) : undefined;
-  // Resumed runs compare this; an image set is known by its digest.
   const target = imageSet ? `images:${imageSet.digest}` : (flags.to ?? '').trim();
   if (!target) throw new UsageError('--to needs a non-empty target text, e.g. --to "pixar" (or give --images)');
   const source = flags.source.trim();
@@ -171,171 +150,51 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
     : number('--micro-batch', flags.microBatch, (x) => isInt(x) && x >= 1 && settings.batch % x === 0, `a divisor of --batch ${settings.batch}`);
   const out = resolve(flags.out ?? `${slug(flags.images ? basename(resolve(flags.images[0]!)) : target)}.dv.safetensors`);
   await checkWritable(out);
-  if (flags.resume && !existsSync(out)) throw new UsageError(`--resume: ${out} does not exist`);
-  if (flags.replay && flags.record) throw new UsageError('give --replay (draws from a file) or --record (draws to a file), not both');
-  if (flags.record && flags.resume) throw new UsageError('--record writes a whole run\'s draws from step 0; it cannot be combined with --resume');
-  if (flags.replay && !existsSync(flags.replay)) throw new UsageError(`--replay: ${flags.replay} does not exist`);
   if (flags.record) await checkWritable(resolve(flags.record));
-  if (!flags.resume && existsSync(out) && !flags.out) {
-    throw new UsageError(`${out} exists: pass --resume to continue it or --out to write elsewhere`);
-  }
+  const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
+  if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
+  const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
+    ?? clipNames.map(() => 1);
+  if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
 
-  let lock;
+  const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
+  // The training batch also serves mapping, previews and the source samples of --images.
+  const G = await loadGenerator(flags.from, {
+    threads, device: flags.device, batch: settings.batch, parameterisation: flags.parameterisation, layers: layerSelection(flags.layers),
+  });
+  const clips: Clip[] = [];
   try {
-    lock = acquireRunLock(out);
-  } catch (err) {
-    if (err instanceof RunLockedError) throw new UsageError(err.message);
-    throw err;
-  }
-  try {
-    const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
-    if (lock.tookOverFrom !== undefined) progress.message(`took over the lock of process ${lock.tookOverFrom}, which is gone`);
-    for (const leftover of [...removeStaleTemporaries(out), ...removeStaleTemporaries(statePath(out))]) {
-      progress.message(`removed ${leftover}, left by an interrupted save`);
-    }
-    // The training batch also serves mapping, previews and the source samples of --images.
-    const G = await loadGenerator(flags.from, { threads, device: flags.device, batch: settings.batch });
-    const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
-    if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
-    const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
-      ?? clipNames.map(() => 1);
-    if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
-    const clips: Clip[] = [];
     for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device }));
-
-    const chosenMicroBatch = microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
-    progress.message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} domain dims); CLIP ${clips.map((c) => c.name).join(', ')}` +
-      (chosenMicroBatch < settings.batch ? `; micro-batches of ${chosenMicroBatch}` : ''));
-    if (imageSet) {
-      for (const s of imageSet.skipped) progress.message(`skipped ${s.name}: ${s.reason}`);
-      progress.message(`${imageSet.images.length} example images; mean embedding of ${DEFAULT_SOURCE_SAMPLES.count} generator samples (cached after the first run)`);
-    }
-    const directions = await targetDirections(G, clips, imageSet ? { images: imageSet } : { text: target, source });
-    const shape = drawShape(G, settings.batch);
-    let draws: DrawSource = flags.replay ? replayDraws(flags.replay, shape, settings.iterations) : seededDraws(shape, settings.seed, settings.mixing);
-    const drawsFrom = flags.replay ? `replay:${await fileDigest(flags.replay)}` : 'seeded';
-    const identity = runIdentity(settings, target, source, clips, clipWeights, G, drawsFrom);
-
-    let start: RunState | undefined;
-    if (flags.resume) {
-      const product = await readDomainFile(out);
-      const { run, ...state } = await readRunState(out);
-      const changed = Object.keys(identity).filter((k) => run[k] !== identity[k]);
-      if (changed.length > 0) {
-        throw new UsageError(`--resume: ${out} was trained with different ${changed.join(', ')} (${changed.map((k) => `${k}=${run[k]}`).join('; ')})`);
-      }
-      if (state.vector.length !== G.domainSize) {
-        throw new UsageError(`--resume: ${statePath(out)} holds ${state.vector.length} values; this generator takes ${G.domainSize}`);
-      }
-      start = state;
-      const behind = Number(product.metadata.iterations) !== state.optimizer.step;
-      progress.message(`resuming at step ${state.optimizer.step} of ${settings.iterations}` +
-        (behind ? ` from the run state (the domain file, at step ${product.metadata.iterations}, was saved before it)` : ''));
-    }
-
-    // A second Ctrl-C quits at once, but never in the middle of a save.
-    let saving = false;
-    let signals = 0;
-    const save = async (vector: Float32Array, optimizer: AdamState) => {
-      saving = true;
-      try {
-        // The run state first: a kill between the two writes leaves it ahead of the domain file (checkpoint.ts).
-        await writeRunState(out, { vector, optimizer }, identity);
-        await writeDomainFile(out, {
-          vector,
-          layers: G.domainLayers,
-          metadata: {
-            ...baseModelMetadata(G),
-            ...(imageSet
-              ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
-              : { prompt: target, source_text: source, text_templates: JSON.stringify(IMAGENET_TEMPLATES) }),
-            draws: drawsFrom,
-            losses: JSON.stringify(settings.losses),
-            iterations: String(optimizer.step),
-            clip_models: clips.map((c) => c.name).join(','),
-            clip_weights: clipWeights.join(','),
-            seed: String(settings.seed),
-            lr: String(settings.lr),
-            batch: String(settings.batch),
-            mixing: String(settings.mixing),
-          },
-        });
-      } finally {
-        saving = false;
-      }
-      if (signals > 1) process.exit(130);
-    };
-
-    const preview = flags.preview ? new PreviewWriter(G) : undefined;
-    if (flags.preview) await mkdir(flags.preview, { recursive: true });
-    const abort = new AbortController();
-    const onSignal = () => {
-      signals++;
-      if (signals === 1) {
-        progress.message('stopping after this step (Ctrl-C again to quit at once, keeping the last save)');
-        abort.abort();
-      } else if (saving) {
-        progress.message('quitting once the save under way is written');
-      } else {
-        process.exit(130);
-      }
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-
-    const recorder = flags.record ? new DrawRecorder(draws, resolve(flags.record)) : undefined;
-    draws = recorder ?? draws;
-    let result: AdaptResult;
-    try {
-      result = await adaptDomain(G, {
-        settings,
-        clips: clips.map((c, k) => ({ weights: c.weights, weight: clipWeights[k]!, direction: directions[k]! })),
-        start,
-        draws,
-        signal: abort.signal,
-        session: { threads, device: flags.device },
-        microBatch: chosenMicroBatch,
-        onStep: async (r: StepReport) => {
-          progress.step(r);
-          if (r.step % saveEvery === 0) await save(r.vector, r.optimizer);
-          if (preview && (r.step % previewEvery === 0 || r.step === r.iterations)) {
-            await preview.write(join(flags.preview!, `step${String(r.step).padStart(5, '0')}.png`), r.vector);
-          }
-        },
-      });
-    } catch (err) {
-      recorder?.abandon();
-      throw err;
-    } finally {
-      progress.end();
-    }
-    await save(result.vector, result.optimizer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    if (recorder) {
-      recorder.close();
-      progress.message(`recorded the draws of ${result.optimizer.step} steps in ${flags.record}`);
-    }
-    const losses = result.losses;
-    const tail = losses.slice(-10);
-    const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
-    if (result.stopped === 'non-finite') {
-      throw new UsageError(`${result.message}. Saved that vector to ${out}. Try a lower --lr.`);
-    }
-    if (result.stopped === 'interrupted' || signals > 0) {
-      progress.message(`interrupted at step ${result.optimizer.step}; saved ${out}. Continue with the same command and --resume.`);
+    const run = await adapt(G, {
+      ...settings,
+      ...(imageSet ? { images: imageSet } : { text: { target, source } }),
+      clips, clipWeights, out, overwrite: flags.out !== undefined, resume: flags.resume, saveEvery,
+      replay: flags.replay, record: flags.record && resolve(flags.record),
+      preview: flags.preview ? { dir: flags.preview, every: previewEvery } : undefined,
+      handleSignals: true, microBatch, session: { threads, device: flags.device },
+      onStep: (r) => progress.step(r),
+      onMessage: (text) => progress.message(text),
+    });
+    if (run.stopped === 'non-finite') throw new UsageError(`${run.message}. Saved that vector to ${out}. Try a lower --lr.`);
+    if (run.stopped === 'interrupted' || run.signals > 0) {
+      progress.message(`interrupted at step ${run.optimizer.step}; saved ${out}. Continue with the same command and --resume.`);
       process.exitCode = 130;
       return;
     }
-    progress.message(`saved ${out} after ${result.optimizer.step} steps${summary}`);
-    await Promise.all([G.release(), ...clips.map((c) => c.release())]);
+    const tail = run.losses.slice(-10);
+    const summary = tail.length ? `; mean loss of the last ${tail.length} steps ${(tail.reduce((a, b) => a + b, 0) / tail.length).toFixed(4)}` : '';
+    progress.message(`saved ${out} after ${run.optimizer.step} steps${summary}`);
   } finally {
-    lock.release();
+    progress.end();
+    await Promise.all([G.release(), ...clips.map((c) => c.release())]);
   }
 }
 
-async function fileDigest(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16);
+function layerSelection(text: string): LayerSelection {
+  if (text === 'all' || text === 'no-coarse') return text;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('--layers needs all, no-coarse or layer names');
+  return names;
 }
 
 async function readExampleImages(paths: string[]): Promise<ImageSet> {

@@ -1,13 +1,10 @@
 // `ganvec eval`: CLIP quality and diversity of an adapted generator, as HyperDomainNet reports them.
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
-import { readImageSet } from '../io/image-folder.js';
-import { loadDomainVector } from '../domains/domain-file.js';
-import type { Device } from '../engine/session.js';
-import { loadClip, type Clip } from '../models/clip/clip.js';
-import { loadGenerator } from '../generators/load.js';
-import { evaluateDomain, type EvaluationTarget } from '../train/evaluate.js';
-import { A_TEMPLATE, IMAGENET_TEMPLATES } from '../train/prompt-templates.js';
+import {
+  A_TEMPLATE, evaluateDomain, IMAGENET_TEMPLATES, loadClip, loadDomainVector, loadGenerator, readImageSet,
+  type Clip, type Device, type EvaluationTarget,
+} from '../index.js';
 import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';
 import { UsageError } from './run.js';
 

@@ -3,15 +3,11 @@ import { Command, Option } from 'commander';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { batchSlice } from '../engine/batching.js';
-import type { Device } from '../engine/session.js';
-import { firstNonFinite, indexString, numel, shapeString, type Tensor } from '../engine/tensor.js';
-import { domainVectorProblem, loadDomainVector, mixDomainVectors } from '../domains/domain-file.js';
-import { writeImageGrid, writeImagePng } from '../io/image.js';
-import { readNpy, writeNpy } from '../io/npy.js';
-import type { Generator } from '../generators/generator.js';
-import { zFromSeeds, type NoiseMode } from '../generators/latents.js';
-import { loadGenerator } from '../generators/load.js';
+import {
+  batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
+  readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
+  type Device, type Generator, type NoiseMode, type Tensor,
+} from '../index.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { UsageError } from './run.js';
 
@@ -102,7 +98,9 @@ async function generate(options: GenerateCliOptions): Promise<void> {
   const given = options.w ? { kind: 'w' as const, path: options.w } : options.z ? { kind: 'z' as const, path: options.z } : undefined;
   const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
 
-  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device });
+  // Domain files say which parameterisation and layers they need the generator loaded with.
+  const forDomains = await generatorOptionsFor(options.domain ?? []);
+  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains });
   try {
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, options.domain ?? [], options.domainStrength);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `ganvec` command: each subcommand lives in its own file under src/cli and registers itself here.
 import { Command } from 'commander';
-import { VERSION } from '../version.js';
+import { VERSION } from '../index.js';
 import { runCli } from './run.js';
 import { registerModels } from './models.js';
 import { registerGenerate } from './generate.js';

@@ -3,7 +3,7 @@
  * commander's InvalidArgumentError, so the user gets one line naming the option and what was wrong with it.
  */
 import { InvalidArgumentError, Option } from 'commander';
-import type { Device } from '../engine/session.js';
+import type { Device } from '../index.js';
 
 /** NumPy's RandomState takes seeds in [0, 2³²). */
 const MAX_SEED = 2 ** 32 - 1;

@@ -1,6 +1,6 @@
 // `ganvec tokenize`: prints CLIP token ids, to check what a prompt becomes or to feed other tools.
 import type { Command } from 'commander';
-import { CONTEXT_LENGTH, END_OF_TEXT, START_OF_TEXT, TextTooLongError, tokenize } from '../models/clip/tokenizer.js';
+import { CONTEXT_LENGTH, END_OF_TEXT, START_OF_TEXT, TextTooLongError, tokenize } from '../index.js';
 import { UsageError } from './run.js';
 
 interface TokenizeFlags {

@@ -12,6 +12,7 @@ import type { Generator } from '../generators/generator.js';
 import { CheckpointError } from '../io/errors.js';
 import { isNpyFile, readNpy } from '../io/npy.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import type { LayerSelection } from '../parameterisations/layer-selection.js';
 import { layerPosition, type ParameterLayer } from '../parameterisations/parameterisation.js';
 import { DEFAULT_PARAMETERISATION } from '../parameterisations/registry.js';
 import { VERSION } from '../version.js';
@@ -223,4 +224,24 @@ function nonFiniteValue(vector: Float32Array, layers: readonly DomainLayer[]): s
  */
 export function domainVectorProblem(vector: Float32Array, generator: Pick<DomainTarget, 'domainLayers' | 'parameterisation'>): string | undefined {
   return nonFiniteValue(vector, generator.domainLayers) ?? generator.parameterisation.problem(vector, generator.domainLayers);
+}
+
+/**
+ * How to load a generator for these domain files: the parameterisation and layers they were trained
+ * with (a raw `.npy` says nothing, so it counts as a domain vector over all layers). Files that differ
+ * cannot be mixed: refused naming both.
+ */
+export async function generatorOptionsFor(paths: readonly string[]): Promise<{ parameterisation: string; layers: LayerSelection }> {
+  type Need = { path: string; parameterisation: string; layers: string[] | 'all' };
+  const describe = (n: Need) => `${n.parameterisation} over ${n.layers === 'all' ? 'all layers' : n.layers.join(',')}`;
+  let first: Need | undefined;
+  for (const path of paths) {
+    const file = isNpyFile(path) ? undefined : await readDomainFile(path);
+    const own: Need = { path, parameterisation: file ? fileParameterisation(file) : DEFAULT_PARAMETERISATION, layers: file ? file.layers.map((l) => l.name) : 'all' };
+    if (!first) first = own;
+    else if (own.parameterisation !== first.parameterisation || (first.layers !== 'all' && own.layers !== 'all' && first.layers.join() !== own.layers.join())) {
+      throw new Error(`${first.path} (${describe(first)}) and ${path} (${describe(own)}) are for different parameterisations or layers and cannot be mixed`);
+    }
+  }
+  return { parameterisation: first?.parameterisation ?? DEFAULT_PARAMETERISATION, layers: first?.layers ?? 'all' };
 }

@@ -2,7 +2,7 @@
  * Progress of a training run: a one-line bar (step, loss, steps/s, ETA) redrawn on a TTY, or one JSON
  * object per step on stdout for scripts and notebooks (`--json`).
  */
-import type { StepReport } from './adapt.js';
+import type { StepReport } from '../index.js';
 
 export interface ProgressSink {
   step(report: StepReport): void;
