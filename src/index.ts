@@ -24,6 +24,8 @@ export type { Parameterisation, ParameterLayer } from './parameterisations/param
 export type { LayerSelection } from './parameterisations/layer-selection.js';
 
 export { loadClip, type Clip } from './models/clip/clip.js';
+export { loadPhotos } from './models/clip/preprocess.js';
+export { unitRows, unitVector } from './train/unit-vectors.js';
 export {
   tokenize, encode as encodeText, decode as decodeTokens, CONTEXT_LENGTH, START_OF_TEXT, END_OF_TEXT, TextTooLongError,
 } from './models/clip/tokenizer.js';
@@ -39,7 +41,7 @@ export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.j
 export {
   readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
 } from './domains/domain-file.js';
-export { readImageSet, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
+export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

@@ -13,7 +13,7 @@ import { loadClip, type Clip } from '../src/models/clip/clip.js';
 import { loadGenerator } from '../src/generators/load.js';
 import type { Generator } from '../src/generators/generator.js';
 import { zFromSeeds } from '../src/generators/latents.js';
-import { normalizeRows } from '../src/train/text-direction.js';
+import { unitRowsOf } from './helpers/unit-rows.js';
 import { IMAGENET_TEMPLATES } from '../src/train/prompt-templates.js';
 import { loadPhotos } from '../src/models/clip/preprocess.js';
 import { runCli } from './helpers/cli.js';
@@ -37,7 +37,7 @@ const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, x, k) => s + x * 
 /** Unit embeddings of the adapted generator's samples for seeds SEED … SEED+N−1. */
 async function sampleEmbeddings(): Promise<Float64Array[]> {
   const seeds = Array.from({ length: N }, (_, i) => SEED + i);
-  return normalizeRows(await clip.encodeGeneratorImage(await G.generate({ z: zFromSeeds(seeds, G.styleDim), noise: 'const', domain })));
+  return unitRowsOf(await clip.encodeGeneratorImage(await G.generate({ z: zFromSeeds(seeds, G.styleDim), noise: 'const', domain })));
 }
 
 function expectedDiversity(e: Float64Array[]): number {
@@ -89,7 +89,7 @@ describe('ganvec eval', { concurrency: true }, () => {
     const [result, samples, text] = await Promise.all([
       evalCli('--to', 'pixar'),
       sampleEmbeddings(),
-      clip.encodeText(IMAGENET_TEMPLATES.map((t) => t.replace('{}', 'pixar'))).then(normalizeRows),
+      clip.encodeText(IMAGENET_TEMPLATES.map((t) => t.replace('{}', 'pixar'))).then(unitRowsOf),
     ]);
     assert.equal(result.n, N);
     assert.equal(result.templates, 'imagenet');
@@ -104,7 +104,7 @@ describe('ganvec eval', { concurrency: true }, () => {
     const [result, samples, text] = await Promise.all([
       evalCli('--to', 'pixar', '--template', 'a'),
       sampleEmbeddings(),
-      clip.encodeText(['A pixar']).then(normalizeRows),
+      clip.encodeText(['A pixar']).then(unitRowsOf),
     ]);
     assert.equal(result.templates, 'a');
     const quality = meanCosine(samples, text);
@@ -125,7 +125,7 @@ describe('ganvec eval', { concurrency: true }, () => {
     const [result, samples, targets] = await Promise.all([
       evalCli('--images', photos),
       sampleEmbeddings(),
-      loadPhotos(files, clip.resolution).then((p) => clip.encodeImage(p)).then(normalizeRows),
+      loadPhotos(files, clip.resolution).then((p) => clip.encodeImage(p)).then(unitRowsOf),
     ]);
     const quality = meanCosine(samples, targets);
     assert.ok(Math.abs(result.scores[0]!.quality - quality) < 1e-5, `quality ${result.scores[0]!.quality} vs ${quality}`);

@@ -21,7 +21,7 @@ import { adapt } from '../src/train/adapt.js';
 import { evaluateDomain } from '../src/train/evaluate.js';
 import { imageDirection, targetEmbeddings } from '../src/train/image-direction.js';
 import { sourceMeanEmbedding } from '../src/train/source-embeddings.js';
-import { normalizeRows } from '../src/train/text-direction.js';
+import { unitRowsOf } from './helpers/unit-rows.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
 
@@ -68,7 +68,7 @@ describe('image direction', () => {
     const set = await readImageSet([targets]);
     const direction = await imageDirection(G, clip, set, { cacheDir });
 
-    const source = normalizeRows(await clip.encodeGeneratorImage(await G.generate({ z: zFromSeeds(Array.from({ length: 256 }, (_, i) => i), G.styleDim), noise: 'const' })));
+    const source = unitRowsOf(await clip.encodeGeneratorImage(await G.generate({ z: zFromSeeds(Array.from({ length: 256 }, (_, i) => i), G.styleDim), noise: 'const' })));
     const target = await targetEmbeddings(clip, set);
     const mean = (rows: Float64Array[]) => rows[0]!.map((_, j) => rows.reduce((s, r) => s + r[j]!, 0) / rows.length);
     const [t, s] = [mean(target), mean(source)];

@@ -16,7 +16,9 @@ import { directionLoss } from '../src/losses/direction.js';
 import { indomainLoss } from '../src/losses/indomain.js';
 import { offsetsL2Loss } from '../src/losses/offsets-l2.js';
 import { adamInit, adamStep } from '../src/train/adam.js';
-import { normalizeRows, templateDirection, unitVector } from '../src/train/text-direction.js';
+import { templateDirection } from '../src/train/text-direction.js';
+import { unitVector } from '../src/train/unit-vectors.js';
+import { unitRowsOf } from './helpers/unit-rows.js';
 import { readNpy } from '../src/io/npy.js';
 import { assertClose, golden } from './helpers/golden.js';
 
@@ -53,7 +55,7 @@ describe("losses against HyperDomainNet's core/loss.py", () => {
       manifest(), golden(SET, 'frozen.npy'), golden(SET, 'adapted.npy'), golden(SET, 'target_text.npy'),
       golden(SET, 'source_text.npy'), golden(SET, 'grad_direction.npy'),
     ]);
-    const direction = unitVector(templateDirection(normalizeRows(target), normalizeRows(source)));
+    const direction = unitVector(templateDirection(unitRowsOf(target), unitRowsOf(source)));
     const { value, gradient } = await valueAndGrad(
       { frozen, adapted, direction: { data: direction, shape: [direction.length] } }, 'adapted',
       (_, v) => directionLoss(v.frozen!, v.adapted!, v.direction!),

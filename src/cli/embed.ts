@@ -1,14 +1,11 @@
 // `ganvec embed`: CLIP features of texts, image files or a .npy array, written as .npy for other tools.
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { shapeString, type Tensor } from '../engine/tensor.js';
-import { ImageSetError, readImageFile } from '../io/image-folder.js';
-import { readNpy, writeNpy } from '../io/npy.js';
-import type { Device } from '../engine/session.js';
-import { loadClip, type Clip } from '../models/clip/clip.js';
+import {
+  ImageSetError, loadClip, loadPhotos, readImageFile, readNpy, shapeString, TextTooLongError, unitRows, writeNpy,
+  type Clip, type Device, type Tensor,
+} from '../index.js';
 import { deviceOption } from './options.js';
-import { loadPhotos } from '../models/clip/preprocess.js';
-import { TextTooLongError } from '../models/clip/tokenizer.js';
 import { UsageError } from './run.js';
 
 interface EmbedFlags {
@@ -109,12 +106,5 @@ async function encode(clip: Clip, flags: EmbedFlags, photos: Buffer[] | undefine
 }
 
 function l2Normalized(t: Tensor): Tensor {
-  const [n, d] = t.shape as [number, number];
-  const out = new Float32Array(t.data.length);
-  for (let i = 0; i < n; i++) {
-    const row = t.data.subarray(i * d, (i + 1) * d);
-    const norm = Math.hypot(...row);
-    for (let j = 0; j < d; j++) out[i * d + j] = row[j]! / norm;
-  }
-  return { data: out, shape: [n, d] };
+  return { data: Float32Array.from(unitRows(t).flatMap((row) => Array.from(row))), shape: t.shape };
 }

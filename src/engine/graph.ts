@@ -88,10 +88,6 @@ export class Graph {
     return out;
   }
 
-  isConstant(v: Value): boolean {
-    return this.initializers.has(v.id);
-  }
-
   addNode(
     op: string,
     inputs: readonly Value[],

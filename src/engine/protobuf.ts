@@ -62,21 +62,6 @@ export class ProtoWriter {
     return this;
   }
 
-  /** Packed repeated varints. */
-  packedInts(field: number, values: readonly number[]): this {
-    const inner = new ProtoWriter();
-    for (const v of values) inner.varint(v);
-    return this.message(field, inner);
-  }
-
-  /** Packed repeated float32s. */
-  packedFloats(field: number, values: readonly number[]): this {
-    const b = new Uint8Array(4 * values.length);
-    const dv = new DataView(b.buffer);
-    values.forEach((v, i) => dv.setFloat32(4 * i, v, true));
-    return this.bytes(field, b);
-  }
-
   finish(): Uint8Array {
     const out = new Uint8Array(this.length);
     let at = 0;

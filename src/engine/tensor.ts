@@ -17,17 +17,6 @@ export function numel(shape: readonly number[]): number {
   return n;
 }
 
-export function tensor(data: Float32Array, shape: number[]): Tensor {
-  if (data.length !== numel(shape)) {
-    throw new Error(`tensor: ${data.length} values do not fill shape [${shape.join(', ')}]`);
-  }
-  return { data, shape };
-}
-
-export function zeros(shape: number[]): Tensor {
-  return { data: new Float32Array(numel(shape)), shape };
-}
-
 export function shapeString(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }

@@ -5,17 +5,16 @@
  *               default the 79 ImageNet templates, as the Evaluator; StyleDomain's "A {}" on request),
  *               averaged over samples × templates; or every example image (mean over images × samples).
  *   Diversity = mean over pairs i < j of (1 − cos(e_i, e_j)).
- * Samples: z from seeds seed … seed+n−1 (as `ganvec generate --seeds` draws them), truncation 1,
- * constant noise, no style mixing, so a score can be reproduced image by image. Each chunk of samples is
- * generated once and encoded by every CLIP model.
+ * Samples as sample-embeddings.ts draws them (seeds seed … seed+n−1, truncation 1, constant noise), the
+ * same for every CLIP model.
  */
 import type { Clip } from '../models/clip/clip.js';
 import type { Generator } from '../generators/generator.js';
-import { zFromSeeds } from '../generators/latents.js';
 import type { ImageSet } from '../io/image-folder.js';
 import { targetEmbeddings } from './image-direction.js';
 import { fillTemplates, IMAGENET_TEMPLATES } from './prompt-templates.js';
-import { normalizeRows } from './text-direction.js';
+import { sampleEmbeddings } from './sample-embeddings.js';
+import { unitRows } from './unit-vectors.js';
 
 export type EvaluationTarget = { text: string; templates?: readonly string[] } | { images: ImageSet };
 
@@ -39,9 +38,6 @@ export interface Evaluation {
   n: number;
 }
 
-/** Samples generated and encoded at a time: bounds memory at 1024 px. */
-const CHUNK = 16;
-
 /** One evaluation per CLIP model, in the order given. */
 export async function evaluateDomain(G: Generator, clips: readonly Clip[], options: EvaluateOptions): Promise<Evaluation[]> {
   const { n = 500, seed = 0, target } = options;
@@ -49,16 +45,10 @@ export async function evaluateDomain(G: Generator, clips: readonly Clip[], optio
   const targets: Float64Array[][] = [];
   for (const clip of clips) {
     targets.push('text' in target
-      ? normalizeRows(await clip.encodeText(fillTemplates(target.templates ?? IMAGENET_TEMPLATES, target.text)))
+      ? unitRows(await clip.encodeText(fillTemplates(target.templates ?? IMAGENET_TEMPLATES, target.text)))
       : await targetEmbeddings(clip, target.images));
   }
-  const samples: Float64Array[][] = clips.map(() => []);
-  for (let start = 0; start < n; start += CHUNK) {
-    const seeds = Array.from({ length: Math.min(CHUNK, n - start) }, (_, i) => seed + start + i);
-    const images = await G.generate({ z: zFromSeeds(seeds, G.styleDim), truncation: 1, noise: 'const', domain: options.domain });
-    for (const [k, clip] of clips.entries()) samples[k]!.push(...normalizeRows(await clip.encodeGeneratorImage(images)));
-    options.onProgress?.(start + seeds.length, n);
-  }
+  const samples = await sampleEmbeddings(G, clips, { count: n, seed, domain: options.domain, onProgress: options.onProgress });
   return clips.map((clip, k) => ({ clip: clip.name, quality: meanCosine(samples[k]!, targets[k]!), diversity: diversity(samples[k]!), n }));
 }
 

@@ -12,12 +12,12 @@ import type { Clip } from '../models/clip/clip.js';
 import { loadPhotos } from '../models/clip/preprocess.js';
 import type { Generator } from '../generators/generator.js';
 import { sourceMeanEmbedding, type SourceEmbeddingOptions } from './source-embeddings.js';
-import { normalizeRows, unitVector } from './text-direction.js';
+import { unitRows, unitVector } from './unit-vectors.js';
 
 /** Unit CLIP embeddings of the set's images, one row each. */
 export async function targetEmbeddings(clip: Clip, images: ImageSet): Promise<Float64Array[]> {
   const pixels = await loadPhotos(images.images.map((im) => im.bytes), clip.resolution);
-  return normalizeRows(await clip.encodeImage(pixels));
+  return unitRows(await clip.encodeImage(pixels));
 }
 
 export async function imageDirection(G: Generator, clip: Clip, images: ImageSet, options: SourceEmbeddingOptions = {}): Promise<Float32Array> {

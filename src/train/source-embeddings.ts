@@ -3,8 +3,8 @@
  * many frozen-generator samples. It depends only on the generator, the CLIP model and how the samples
  * are drawn, not on the target images, so it is computed once and cached under GANVEC_HOME as a .npy.
  *
- * Samples: z from seeds seed, seed+1, … (as `zFromSeeds` and NVIDIA's scripts draw them), truncation 1,
- * constant noise, the original domain; encoded through the same differentiable preprocessing as training.
+ * Samples as sample-embeddings.ts draws them (seeds seed, seed+1, …, truncation 1, constant noise), in the
+ * original domain; encoded through the same differentiable preprocessing as training.
  */
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -13,8 +13,7 @@ import { readNpy, writeNpy } from '../io/npy.js';
 import { ganvecHome } from '../io/resolve-model.js';
 import type { Clip } from '../models/clip/clip.js';
 import type { Generator } from '../generators/generator.js';
-import { zFromSeeds } from '../generators/latents.js';
-import { normalizeRows } from './text-direction.js';
+import { sampleEmbeddings } from './sample-embeddings.js';
 
 export interface SourceSampleSettings {
   /** Frozen-generator samples averaged; StyleGAN-NADA uses 16, more gives a steadier mean. */
@@ -31,8 +30,6 @@ export interface SourceEmbeddingOptions {
   cacheDir?: string | false;
 }
 
-/** Samples generated and encoded at a time: bounds memory at 1024 px (3·1024² floats per image). */
-const CHUNK = 16;
 /** Bumped when the way the mean is computed changes, so old cache files are not reused. */
 const CACHE_VERSION = 1;
 
@@ -48,11 +45,8 @@ export async function sourceMeanEmbedding(G: Generator, clip: Clip, options: Sou
   }
 
   const sum = new Float64Array(clip.embedDim);
-  for (let start = 0; start < samples.count; start += CHUNK) {
-    const seeds = Array.from({ length: Math.min(CHUNK, samples.count - start) }, (_, i) => samples.seed + start + i);
-    const images = await G.generate({ z: zFromSeeds(seeds, G.styleDim), truncation: 1, noise: 'const' });
-    for (const row of normalizeRows(await clip.encodeGeneratorImage(images))) row.forEach((x, j) => (sum[j]! += x));
-  }
+  const [rows] = await sampleEmbeddings(G, [clip], samples);
+  for (const row of rows!) row.forEach((x, j) => (sum[j]! += x));
   const mean = Float32Array.from(sum, (s) => s / samples.count);
   if (file) {
     await mkdir(dirname(file), { recursive: true });
