@@ -47,7 +47,7 @@ export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
-export { resolveModel } from './io/resolve-model.js';
+export { resolveModel } from './registry/resolve-model.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

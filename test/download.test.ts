@@ -7,7 +7,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { DownloadError, downloadFile, type DownloadOptions } from '../src/io/download.js';
+import { DownloadError, downloadFile, type DownloadOptions } from '../src/registry/download.js';
 import { closedPort, fakeCheckpoint, serveBytes, startServer, TEST_CERTIFICATE, type TestServer } from './fixtures/download/server.js';
 
 const run = promisify(execFile);

@@ -4,8 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { loadRegistry, parseRegistry, type RegistryEntry } from '../src/io/registry.js';
-import { cachedModelPath, resolveModel } from '../src/io/resolve-model.js';
+import { loadRegistry, parseRegistry, type RegistryEntry } from '../src/registry/registry.js';
+import { cachedModelPath, resolveModel } from '../src/registry/resolve-model.js';
 import { closedPort, fakeCheckpoint, serveBytes, startServer, type TestServer } from './fixtures/download/server.js';
 
 function entry(overrides: Partial<RegistryEntry> = {}): RegistryEntry {

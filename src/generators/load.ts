@@ -3,7 +3,7 @@
  * generator family (families.ts); the layout is recognised from the content, never from the file name.
  */
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { resolveModel } from '../io/resolve-model.js';
+import { resolveModel } from '../registry/resolve-model.js';
 import type { GeneratorFamily } from './family.js';
 import { FAMILIES, familyOf } from './families.js';
 import { Generator, type GeneratorOptions } from './generator.js';

@@ -8,6 +8,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { processRuns } from '../core/process.js';
 import type { AdamState } from './adam.js';
 
 export interface RunState {
@@ -63,17 +64,6 @@ export function removeStaleTemporaries(path: string): string[] {
     }
   }
   return removed;
-}
-
-export function processRuns(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function escapeRegExp(text: string): string {

@@ -4,7 +4,7 @@
  * killed run) is taken over.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { processRuns } from './checkpoint.js';
+import { processRuns } from '../core/process.js';
 
 export class RunLockedError extends Error {}
 

@@ -12,7 +12,7 @@ import type { SessionOptions } from '../../engine/session.js';
 import { SessionCache } from '../../engine/session-cache.js';
 import { shapeString, type Tensor } from '../../engine/tensor.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
-import { resolveModel } from '../../io/resolve-model.js';
+import { resolveModel } from '../../registry/resolve-model.js';
 import type { ClipWeights } from './architecture.js';
 import { endOfTextSelector, imageEncoder, textEncoder } from './graph.js';
 import { fromHuggingFace, isHuggingFaceClip } from './huggingface.js';

@@ -2,18 +2,18 @@
 // and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
 // broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
 // none is published), a body slower than `minBytesPerSecond` is given up on, and https never falls back to http.
-import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
-import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VERSION } from '../version.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { acquireDownloadLock } from './download-lock.js';
+import { checkFile, fileSize, hashFile, readRecordedSha256, recordedHashPath, rememberHash } from './verify.js';
 
 export interface DownloadProgress {
   /** Bytes of the file on disk so far, including any resumed part. */
@@ -131,7 +131,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     throw new DownloadError('offline', `network access is disabled (GANVEC_OFFLINE=1), so ${o.url} was not downloaded`);
   }
   await mkdir(dirname(o.dest), { recursive: true });
-  const lock = await acquireLock(o);
+  const lock = await acquireDownloadLock(o);
   try {
     const expected = o.sha256 ?? (await readRecordedSha256(o.dest));
     const existing = await checkFile(o.dest, expected, o.bytes);
@@ -534,161 +534,4 @@ function formatDuration(seconds: number): string {
   const hours = Math.floor(s / 3600);
   const rest = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
   return hours > 0 ? `${hours}:${rest.padStart(5, '0')}` : rest;
-}
-
-// ---- lock: one downloader per destination, across processes ----
-
-interface LockInfo {
-  pid: number;
-  host: string;
-  token: string;
-}
-
-async function acquireLock(o: ResolvedOptions): Promise<{ release(): Promise<void> }> {
-  const lockPath = `${o.dest}.lock`;
-  const mine: LockInfo = { pid: process.pid, host: hostname(), token: randomUUID() };
-  let announced = false;
-  for (;;) {
-    try {
-      await writeFile(lockPath, JSON.stringify(mine), { flag: 'wx' });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = await readLock(lockPath);
-    if (!holder) continue; // released between our attempt and the read
-    const staleBecause = whyStale(holder, o.staleLockMs);
-    if (staleBecause) {
-      o.log(`${o.label}: taking over an abandoned download (${staleBecause})`);
-      const again = await readLock(lockPath);
-      // Remove only the lock judged stale, not one a third process created meanwhile.
-      if (again && again.info?.token === holder.info?.token) await rm(lockPath, { force: true });
-      continue;
-    }
-    if (!announced) {
-      o.log(`${o.label}: waiting for another download of the same file${holder.info ? ` (pid ${holder.info.pid})` : ''}`);
-      announced = true;
-    }
-    await sleep(o.lockPollMs);
-  }
-  // The holder touches the lock so waiters can tell a slow download from a dead one on another host.
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    // A failed touch means the lock was taken over; the download goes on and the rename is still atomic.
-    utimes(lockPath, now, now).catch(() => undefined);
-  }, Math.max(50, o.staleLockMs / 4));
-  heartbeat.unref();
-  return {
-    async release() {
-      clearInterval(heartbeat);
-      const holder = await readLock(lockPath);
-      if (holder?.info?.token === mine.token) await rm(lockPath, { force: true });
-    },
-  };
-}
-
-async function readLock(lockPath: string): Promise<{ info: LockInfo | undefined; ageMs: number } | undefined> {
-  try {
-    const [text, stats] = await Promise.all([readFile(lockPath, 'utf8'), stat(lockPath)]);
-    let info: LockInfo | undefined;
-    try {
-      info = JSON.parse(text) as LockInfo;
-    } catch {
-      info = undefined; // being written right now: judged by its age alone
-    }
-    return { info, ageMs: Date.now() - stats.mtimeMs };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-function whyStale(holder: { info: LockInfo | undefined; ageMs: number }, staleLockMs: number): string | undefined {
-  if (holder.info && holder.info.host === hostname() && !isAlive(holder.info.pid)) return `process ${holder.info.pid} is gone`;
-  if (holder.ageMs > staleLockMs) return `its lock was not refreshed for ${Math.round(holder.ageMs / 1000)} s`;
-  return undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-// ---- files ----
-
-/** The file beside a download where the hash of its first download is kept when none is published. */
-export function recordedHashPath(dest: string): string {
-  return `${dest}.sha256`;
-}
-
-/** The hash recorded at the first download (`sha256sum` format), or null. */
-export async function readRecordedSha256(dest: string): Promise<string | null> {
-  try {
-    const match = /^([0-9a-f]{64})\b/.exec(await readFile(recordedHashPath(dest), 'utf8'));
-    return match ? match[1]! : null;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-}
-
-/** A file where a download belongs, checked: an empty file counts as missing (an interrupted copy, not a download). */
-export type FileCheck =
-  | { state: 'ok'; sha256: string; bytes: number }
-  | { state: 'missing' }
-  | { state: 'size'; bytes: number }
-  | { state: 'hash'; sha256: string };
-
-// Hashes this process computed, with the size and mtime the file had then. A size that matches proves
-// little (a file overwritten in place, a bad copy); hashing a checkpoint takes a second or more, so it is
-// done once per process and per version of the file.
-const hashedInThisProcess = new Map<string, { bytes: number; mtimeMs: number; sha256: string }>();
-
-/** Checks the file at `path` against the expected size and sha256 (either may be null: not known). */
-export async function checkFile(path: string, sha256: string | null, bytes: number | null): Promise<FileCheck> {
-  const stats = await statOrUndefined(path);
-  if (!stats?.isFile() || stats.size === 0) return { state: 'missing' };
-  if (bytes !== null && stats.size !== bytes) return { state: 'size', bytes: stats.size };
-  const key = resolve(path);
-  let known = hashedInThisProcess.get(key);
-  if (known?.bytes !== stats.size || known.mtimeMs !== stats.mtimeMs) {
-    known = { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256: (await hashFile(path)).sha256 };
-    hashedInThisProcess.set(key, known);
-  }
-  if (sha256 !== null && known.sha256 !== sha256) return { state: 'hash', sha256: known.sha256 };
-  return { state: 'ok', sha256: known.sha256, bytes: known.bytes };
-}
-
-/** Records the hash of a file this process has just written, so checkFile need not read it again. */
-async function rememberHash(path: string, sha256: string): Promise<void> {
-  const stats = await stat(path);
-  hashedInThisProcess.set(resolve(path), { bytes: stats.size, mtimeMs: stats.mtimeMs, sha256 });
-}
-
-/** The file's stats, or undefined when nothing is at `path`. */
-export async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
-
-async function fileSize(path: string): Promise<number> {
-  return (await statOrUndefined(path))?.size ?? 0;
 }

@@ -2,17 +2,8 @@
 // downloading registered models into the cache when allowed.
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import {
-  checkFile,
-  downloadFile,
-  formatBytes,
-  readRecordedSha256,
-  recordedHashPath,
-  statOrUndefined,
-  type DownloadResult,
-  type DownloadSettings,
-  type FileCheck,
-} from './download.js';
+import { downloadFile, formatBytes, type DownloadResult, type DownloadSettings } from './download.js';
+import { checkFile, readRecordedSha256, recordedHashPath, statOrUndefined, type FileCheck } from './verify.js';
 import { loadRegistry, type ModelKind, type Registry, type RegistryEntry } from './registry.js';
 
 export interface ResolvedModel {
