@@ -112,4 +112,24 @@ describe('ganvec info', { concurrency: true }, () => {
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, `ganvec: no such file: ${join(dir, 'nothing.pt')}\n`);
   });
+
+  test('control characters in metadata are shown escaped, in text and in JSON', async () => {
+    const prompt = 'pixar\x1b]0;owned\x07 \u009b2J';
+    const path = join(dir, 'title.dv.safetensors');
+    await writeDomainFile(path, {
+      vector: new Float32Array(rosinality.domainSize),
+      layers: rosinality.domainLayers,
+      metadata: { ...baseModelMetadata(rosinality), prompt, losses: '{}', iterations: '1', clip_models: 'ViT-B/32', seed: '0' },
+    });
+    const text = await ganvecInfo([path]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^prompt\s+pixar\\x1b\]0;owned\\x07 \\x9b2J$/m);
+    assert.doesNotMatch(text.stdout, CONTROL);
+    const json = await ganvecInfo([path, '--json']);
+    assert.doesNotMatch(json.stdout, CONTROL);
+    assert.equal((JSON.parse(json.stdout) as { metadata: { prompt: string } }).metadata.prompt, prompt);
+  });
 });
+
+/** Control characters other than the newline that ends each line of output. */
+const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;

@@ -143,3 +143,11 @@ test('rarely written opcodes: NEWOBJ_EX, DUP, POP, POP_MARK, LONG4, BINUNICODE8,
   assert.ok(value[9] instanceof PyObject && value[9].className === 'other.module.Older');
   assert.deepEqual(value[9].args, [1]);
 });
+
+test('control characters from the file are escaped in messages (a GLOBAL name cannot retitle the terminal)', () => {
+  const evil = new PickleBuilder().proto().global('os\x1b]0;owned\x07', 'sys\u009btem').str('x').raw(0x85).reduce().stop();
+  assert.throws(
+    () => unpickle(evil.bytes(), { file: 'title.pkl', constructors: BUILTIN_CONSTRUCTORS }),
+    (err: unknown) => err instanceof Error && err.message.includes('it calls os\\x1b]0;owned\\x07.sys\\x9btem,') && !/[\x00-\x1f\x7f-\x9f]/.test(err.message),
+  );
+});
