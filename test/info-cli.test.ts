@@ -9,7 +9,8 @@ import { parameterCount } from '../src/models/stylegan2/architecture.js';
 import type { Generator } from '../src/models/stylegan2/generator.js';
 import { loadGenerator } from '../src/models/stylegan2/load.js';
 import { GOLDENS } from './helpers/golden.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { PickleBuilder } from './fixtures/io/build-pickle.js';
 
 
 const ganvecInfo = (args: string[]) => runCli(['info', ...args]);
@@ -133,3 +134,54 @@ describe('ganvec info', { concurrency: true }, () => {
 
 /** Control characters other than the newline that ends each line of output. */
 const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f]/;
+
+/** Hostile files from the fuzzing pass of issue 11, each built here. */
+describe('ganvec info on hostile files', { concurrency: true }, () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ganvec-info-hostile-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  /** Runs `info` under a guard that kills it after a minute (these files used to hang or crash it). */
+  async function infoOn(name: string, bytes: Uint8Array): Promise<{ path: string; r: CliResult }> {
+    const path = join(dir, name);
+    await writeFile(path, bytes);
+    return { path, r: await runCli(['info', path], { timeout: 60_000 }) };
+  }
+
+  /** Exit 1 with one line that names the file and says what is wrong, free of control characters. */
+  function assertOneLineError({ path, r }: { path: string; r: CliResult }, problem: RegExp): void {
+    assert.equal(r.signal, null, 'killed by the guard: it hung');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^ganvec: [^\n]*\n$/);
+    assert.ok(r.stderr.startsWith(`ganvec: ${path}: `), r.stderr);
+    assert.match(r.stderr, problem);
+    assert.doesNotMatch(r.stderr, CONTROL);
+  }
+
+  /** `{name: value}` as a protocol 2 pickle, `value` written by `push`. */
+  function dictPickle(name: string, push: (b: PickleBuilder) => void): Uint8Array {
+    const b = new PickleBuilder().proto().emptyDict().str(name);
+    push(b);
+    return b.raw(0x73 /* SETITEM */).stop().bytes();
+  }
+
+  test('30 levels of memo-shared lists, L = [L′, L′], are walked once', async () => {
+    const bytes = dictPickle('shared', (b) => {
+      b.raw(0x5d, 0x71, 0); // EMPTY_LIST, BINPUT 0
+      for (let level = 0; level < 30; level++) b.raw(0x30, 0x28, 0x68, 0, 0x68, 0, 0x6c, 0x71, 0); // POP, MARK, BINGET 0 ×2, LIST, BINPUT 0
+    });
+    assertOneLineError(await infoOn('shared.pkl', bytes), /no G_ema network in it/);
+  });
+
+  test('data nested 100,000 levels deep', async () => {
+    const head = dictPickle('deep', (b) => b.none());
+    const bytes = new Uint8Array(head.length + 100_000);
+    const split = head.length - 2;
+    bytes.set(head.subarray(0, split));
+    bytes.fill(0x85 /* TUPLE1 */, split, split + 100_000);
+    bytes.set(head.subarray(split), split + 100_000);
+    assertOneLineError(await infoOn('deep.pkl', bytes), /no G_ema network in it/);
+  });
+});

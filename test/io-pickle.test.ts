@@ -5,6 +5,7 @@ import { CheckpointError } from '../src/io/errors.js';
 import { NUMPY_CONSTRUCTORS } from '../src/io/pickle-numpy.js';
 import { BUILTIN_CONSTRUCTORS, PyGlobal, PyObject, toPlainData, unpickle } from '../src/io/pickle.js';
 import { LoadedTensor } from '../src/io/storage.js';
+import { flattenTensors } from '../src/io/tensor-tree.js';
 import { PickleBuilder } from './fixtures/io/build-pickle.js';
 
 const FIXTURES = new URL('./fixtures/io/', import.meta.url);
@@ -142,6 +143,46 @@ test('rarely written opcodes: NEWOBJ_EX, DUP, POP, POP_MARK, LONG4, BINUNICODE8,
   assert.ok(value[8] instanceof PyObject && value[8].className === 'other.module.Old');
   assert.ok(value[9] instanceof PyObject && value[9].className === 'other.module.Older');
   assert.deepEqual(value[9].args, [1]);
+});
+
+// Hostile pickles from the fuzzing pass of issue 11.
+
+test('memo-shared containers are walked once: toPlainData keeps the sharing, flattenTensors names each object once', () => {
+  const leaf = new LoadedTensor(Float32Array.of(1), [1], 'float32');
+  let shared: unknown[] = [leaf];
+  for (let level = 0; level < 3; level++) shared = [shared, shared];
+  const root = new Map<unknown, unknown>([['x', shared], ['t', leaf], ['u', leaf]]);
+  // A tensor stored under two keys keeps both names; a container reached twice is walked the first time.
+  assert.deepEqual([...flattenTensors(root).keys()], ['x.0.0.0.0', 't', 'u']);
+  const plain = toPlainData(root) as { x: unknown[][] };
+  assert.equal(plain.x[0], plain.x[1]);
+  assert.equal(plain.x[0]![0], plain.x[1]![1]);
+});
+
+test('a cycle is not followed: it becomes a marker in plain data and contributes no names', () => {
+  const cycle: unknown[] = [];
+  cycle.push(cycle, new LoadedTensor(Float32Array.of(2), [1], 'float32'));
+  assert.deepEqual(toPlainData(new Map([['c', cycle]])), { c: ['<recursive reference>', cycle[1]] });
+  assert.deepEqual([...flattenTensors(new Map([['c', cycle]])).keys()], ['c.1']);
+});
+
+test('data nested 100,000 levels deep is walked without exhausting the call stack', () => {
+  // {'deep': ((((None,),),)…)}: PROTO, EMPTY_DICT, 'deep', NONE, TUPLE1 × 100,000, SETITEM, STOP.
+  const depth = 100_000;
+  const head = new PickleBuilder().proto().emptyDict().str('deep').none().bytes();
+  const bytes = new Uint8Array(head.length + depth + 2);
+  bytes.set(head);
+  bytes.fill(0x85, head.length, head.length + depth);
+  bytes.set([0x73, 0x2e], head.length + depth);
+  const root = unpickle(bytes, { file: 'deep.pkl', constructors: BUILTIN_CONSTRUCTORS }).value;
+  assert.equal(flattenTensors(root).size, 0);
+  let plain = (toPlainData(root) as { deep: unknown }).deep;
+  let levels = 0;
+  while (Array.isArray(plain)) {
+    plain = plain[0];
+    levels++;
+  }
+  assert.equal(levels, depth);
 });
 
 test('control characters from the file are escaped in messages (a GLOBAL name cannot retitle the terminal)', () => {

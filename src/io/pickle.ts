@@ -130,32 +130,110 @@ export function unpickle(
   return new Unpickler(bytes, options, start).run();
 }
 
-/** Converts an unpickled tree to JSON-like data (objects, arrays, numbers, strings), e.g. for init kwargs. */
-export function toPlainData(value: unknown, path: Set<unknown> = new Set()): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (path.has(value)) return '<recursive reference>';
-  path.add(value);
-  try {
-    if (value instanceof Map) {
-      const object: Record<string, unknown> = {};
-      for (const [key, item] of value) {
-        // defineProperty, so that a key named '__proto__' stays data instead of replacing the prototype.
-        Object.defineProperty(object, String(key), { value: toPlainData(item, path), enumerable: true, writable: true, configurable: true });
-      }
-      return object;
+/**
+ * Converts an unpickled tree to JSON-like data (objects, arrays, numbers, strings), e.g. for init kwargs.
+ * Each object is converted once, so data the pickle's memo shares stays shared (a list of two references
+ * to one list, thirty levels deep, is 31 conversions, not 2^30); a reference back to an object being
+ * converted becomes '<recursive reference>'. The walk keeps its own stack: nesting depth is unlimited.
+ */
+export function toPlainData(root: unknown): unknown {
+  const converted = new Map<object, unknown>();
+  const open = new Set<object>();
+  const frames: { value: object; fill: Fill }[] = [];
+  const visit = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (open.has(value)) return '<recursive reference>';
+    if (converted.has(value)) return converted.get(value);
+    const { out, fill } = plainShell(value);
+    converted.set(value, out);
+    if (fill !== undefined) {
+      open.add(value);
+      frames.push({ value, fill });
     }
-    if (Array.isArray(value)) return value.map((item) => toPlainData(item, path));
-    if (value instanceof Set) return [...value].map((item) => toPlainData(item, path));
-    if (value instanceof PyGlobal) return { __global__: value.qualifiedName };
-    if (value instanceof PyObject) {
-      // dict subclasses such as dnnlib.util.EasyDict are their items; other objects keep class and state.
-      if (value.dictItems.size > 0 || value.state === undefined) return toPlainData(value.dictItems, path);
-      return { __class__: value.className, state: toPlainData(value.state, path) };
+    return out;
+  };
+  const result = visit(root);
+  while (frames.length > 0) {
+    const { value, fill } = frames[frames.length - 1]!;
+    const next = fill.entries.next();
+    if (next.done) {
+      open.delete(value);
+      frames.pop();
+    } else {
+      fill.put(next.value[0], visit(next.value[1]));
     }
-    return value;
-  } finally {
-    path.delete(value);
   }
+  return result;
+}
+
+/** The entries of an input object still to convert, and how to store each in its output container. */
+interface Fill {
+  entries: Iterator<[unknown, unknown]>;
+  put: (key: unknown, item: unknown) => void;
+}
+
+/** The output for one object of an unpickled tree: a container to fill, or the value itself. */
+function plainShell(value: object): { out: unknown; fill?: Fill } {
+  if (value instanceof PyObject) {
+    // dict subclasses such as dnnlib.util.EasyDict are their items; other objects keep class and state.
+    if (value.dictItems.size > 0 || value.state === undefined) return plainShell(value.dictItems);
+    const out: Record<string, unknown> = { __class__: value.className };
+    return { out, fill: { entries: new Map([['state', value.state]]).entries(), put: (key, item) => (out[key as string] = item) } };
+  }
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    return { out, fill: { entries: value.entries(), put: (key, item) => setEntry(out, keyText(key), item) } };
+  }
+  if (Array.isArray(value) || value instanceof Set) {
+    const out: unknown[] = [];
+    return { out, fill: { entries: [...value].entries(), put: (index, item) => (out[index as number] = item) } };
+  }
+  if (value instanceof PyGlobal) return { out: { __global__: value.qualifiedName } };
+  return { out: value };
+}
+
+/** `object[key] = value` as data: defineProperty, so that a key named '__proto__' cannot replace the prototype. */
+export function setEntry<T>(object: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A dict key as a name: strings as they are, numbers in decimal, anything else (a tuple…) described. */
+export function keyText(key: unknown): string {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'boolean' || key === null) return String(key);
+  return describeValue(key);
+}
+
+/**
+ * A short description of unpickled data for messages, bounded in length and depth whatever the data
+ * (deeply nested, shared, cyclic or huge).
+ */
+export function describeValue(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') {
+    const digits = value.toString(16).replace('-', '');
+    return digits.length > 16 ? `<${4 * digits.length}-bit integer>` : String(value);
+  }
+  if (value === null || typeof value !== 'object') return String(value);
+  if (value instanceof PyGlobal) return value.qualifiedName;
+  if (value instanceof PyObject) return `<${value.className} object>`;
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  const items = (entries: Iterable<unknown>, size: number, describe: (item: unknown) => string) => {
+    const shown: string[] = [];
+    for (const entry of entries) {
+      if (shown.length === 6) return `${shown.join(', ')}, … (${size} items)`;
+      shown.push(describe(entry));
+    }
+    return shown.join(', ');
+  };
+  const inner = (item: unknown) => describeValue(item, depth + 1);
+  if (Array.isArray(value)) return depth >= 2 ? '[…]' : `[${items(value, value.length, inner)}]`;
+  if (value instanceof Set) return depth >= 2 ? '{…}' : `{${items(value, value.size, inner)}}`;
+  if (value instanceof Map) {
+    const pair = (entry: unknown) => `${inner((entry as [unknown, unknown])[0])}: ${inner((entry as [unknown, unknown])[1])}`;
+    return depth >= 2 ? '{…}' : `{${items(value, value.size, pair)}}`;
+  }
+  return `<${value.constructor?.name ?? 'object'}>`;
 }
 
 const UTF8 = new TextDecoder('utf-8');
@@ -368,7 +446,7 @@ class Unpickler {
 
   private decimalInt(text: string): number | bigint {
     const digits = text.endsWith('L') ? text.slice(0, -1) : text;
-    if (!/^[-+]?\d+$/.test(digits)) throw this.fail(`bad integer literal '${text}'`);
+    if (!/^[-+]?\d+$/.test(digits)) throw this.fail(`bad integer literal ${describeValue(text)}`);
     return smallest(BigInt(digits));
   }
 

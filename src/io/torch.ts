@@ -2,7 +2,7 @@ import { numel, shapeString } from '../engine/tensor.js';
 import type { TensorData } from '../engine/tensor.js';
 import { CheckpointError } from './errors.js';
 import { NUMPY_CONSTRUCTORS } from './pickle-numpy.js';
-import { BUILTIN_CONSTRUCTORS, PyCallable, PyGlobal, unpickle } from './pickle.js';
+import { BUILTIN_CONSTRUCTORS, PyCallable, PyGlobal, describeValue, unpickle } from './pickle.js';
 import type { Constructors } from './pickle.js';
 import { ITEM_SIZE, LoadedTensor, contiguousStrides, decodeElements, gatherStrided, viewExtent } from './storage.js';
 import type { ElementType } from './storage.js';
@@ -78,7 +78,10 @@ class TorchUnpickling {
         return rebuild.call(rebuildArgs);
       },
       'torch.storage._load_from_bytes': (args) => this.loadFromBytes(args[0]),
-      'torch.device': (args) => args.map(String).join(':'),
+      'torch.device': (args) => {
+        if (!args.every((a) => typeof a === 'string' || typeof a === 'number')) throw new TypeError('torch.device expects a type and an index');
+        return args.join(':');
+      },
       // TorchScript's pickler wraps typed lists and type-tagged values in these; the data is the argument.
       'torch.jit._pickle.build_intlist': (args) => args[0],
       'torch.jit._pickle.build_doublelist': (args) => args[0],
@@ -92,17 +95,17 @@ class TorchUnpickling {
   /** Resolves ('storage', storage class, key, location, numel[, view metadata]) persistent ids. */
   storageFromPid(pid: unknown, storages: Map<string, TorchStorage>): TorchStorage {
     if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) {
-      throw new CheckpointError(this.file, `unexpected persistent id ${describe(pid)} (expected a torch storage)`);
+      throw new CheckpointError(this.file, `unexpected persistent id ${describeValue(pid)} (expected a torch storage)`);
     }
     const [, storageClass, key, , count, viewMetadata] = pid;
     const type = storageClass instanceof PyGlobal && /^torch(\.cuda)?$/.test(storageClass.module)
       ? STORAGE_TYPES[storageClass.name]
       : undefined;
     if (type === undefined) {
-      throw new CheckpointError(this.file, `unsupported storage type ${describe(storageClass)}`);
+      throw new CheckpointError(this.file, `unsupported storage type ${describeValue(storageClass)}`);
     }
     if (typeof key !== 'string' || typeof count !== 'number') {
-      throw new CheckpointError(this.file, `malformed storage id ${describe(pid)}`);
+      throw new CheckpointError(this.file, `malformed storage id ${describeValue(pid)}`);
     }
     if (viewMetadata !== undefined && viewMetadata !== null) {
       throw new CheckpointError(this.file, 'storage views (written by PyTorch before 1.0) are not supported');
@@ -246,7 +249,7 @@ export function parseTorchLegacy(bytes: Uint8Array, file: string): unknown {
   if (magic.value !== LEGACY_MAGIC) throw new CheckpointError(file, 'not a legacy torch.save file (wrong magic number)');
   const protocol = header(magic.end);
   if (protocol.value !== LEGACY_PROTOCOL_VERSION) {
-    throw new CheckpointError(file, `unsupported legacy torch.save protocol version ${describe(protocol.value)}`);
+    throw new CheckpointError(file, `unsupported legacy torch.save protocol version ${describeValue(protocol.value)}`);
   }
   const sysInfo = header(protocol.end);
   if (sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false) {
@@ -270,7 +273,7 @@ export function parseTorchLegacy(bytes: Uint8Array, file: string): unknown {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys.value) {
     const storage = storages.get(String(key));
-    if (storage === undefined) throw new CheckpointError(file, `storage ${describe(key)} is listed but never used`);
+    if (storage === undefined) throw new CheckpointError(file, `storage ${describeValue(key)} is listed but never used`);
     if (at + 8 > bytes.length) throw new CheckpointError(file, `file ends before the data of storage ${storage.key} (truncated)`);
     const count = Number(view.getBigInt64(at, true));
     if (count !== storage.numel) {
@@ -293,13 +296,4 @@ export function unpickleTorchObjects(bytes: Uint8Array, file: string, extraConst
 
 function isIntList(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((v) => Number.isInteger(v));
-}
-
-function describe(value: unknown): string {
-  if (value instanceof PyGlobal) return value.qualifiedName;
-  try {
-    return JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }
