@@ -167,12 +167,30 @@ describe('ganvec info on hostile files', { concurrency: true }, () => {
     return b.raw(0x73 /* SETITEM */).stop().bytes();
   }
 
+  test('an 8-byte pickle with a negative BINSTRING length', async () => {
+    assertOneLineError(await infoOn('neg.pkl', Uint8Array.of(0x80, 2, 0x54, 0xfb, 0xff, 0xff, 0xff, 0x2e)), /negative BINSTRING length/);
+  });
+
   test('30 levels of memo-shared lists, L = [L′, L′], are walked once', async () => {
     const bytes = dictPickle('shared', (b) => {
       b.raw(0x5d, 0x71, 0); // EMPTY_LIST, BINPUT 0
       for (let level = 0; level < 30; level++) b.raw(0x30, 0x28, 0x68, 0, 0x68, 0, 0x6c, 0x71, 0); // POP, MARK, BINGET 0 ×2, LIST, BINPUT 0
     });
     assertOneLineError(await infoOn('shared.pkl', bytes), /no G_ema network in it/);
+  });
+
+  test('a 1 MiB LONG4 integer decodes in linear time', async () => {
+    const bytes = dictPickle('n', (b) => {
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setInt32(0, 2 ** 20, true);
+      b.raw(0x8b, ...length);
+    });
+    const whole = new Uint8Array(bytes.length + 2 ** 20);
+    const split = bytes.length - 2; // the 1 MiB of digits go between the LONG4 length and SETITEM, STOP
+    whole.set(bytes.subarray(0, split));
+    whole.fill(0xab, split, split + 2 ** 20);
+    whole.set(bytes.subarray(split), split + 2 ** 20);
+    assertOneLineError(await infoOn('long4.pkl', whole), /no G_ema network in it/);
   });
 
   test('data nested 100,000 levels deep', async () => {

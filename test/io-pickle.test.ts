@@ -147,6 +147,49 @@ test('rarely written opcodes: NEWOBJ_EX, DUP, POP, POP_MARK, LONG4, BINUNICODE8,
 
 // Hostile pickles from the fuzzing pass of issue 11.
 
+const hostile = (bytes: ArrayLike<number>, file = 'hostile.pkl') => () =>
+  unpickle(Uint8Array.from(bytes), { file, constructors: BUILTIN_CONSTRUCTORS }).value;
+
+test('every length field is checked: negative or oversized lengths are one-line errors, never reads outside the data', () => {
+  const u64 = (n: bigint) => [...new Uint8Array(new BigUint64Array([n]).buffer)];
+  const cases: [number[], RegExp][] = [
+    // BINSTRING of length -5: the 8-byte pickle that walked backwards until V8 aborted.
+    [[0x80, 2, 0x54, 0xfb, 0xff, 0xff, 0xff, 0x2e], /negative BINSTRING length -5/],
+    [[0x80, 2, 0x8b, 0xfb, 0xff, 0xff, 0xff, 0x2e], /negative LONG4 length -5/],
+    [[0x80, 2, 0x58, 0xff, 0xff, 0xff, 0xff, 0x2e], /truncated/], // BINUNICODE of 4 GiB
+    [[0x80, 2, 0x42, 0x00, 0x00, 0x00, 0x80, 0x2e], /truncated/], // BINBYTES of 2 GiB
+    [[0x80, 4, 0x8e, ...u64(2n ** 62n), 0x2e], /length 4611686018427387904 is too large/], // BINBYTES8
+    [[0x80, 4, 0x8d, ...u64(2n ** 40n), 0x2e], /truncated/], // BINUNICODE8
+    [[0x80, 2, 0x43, 200, 0x2e], /truncated/], // SHORT_BINBYTES
+  ];
+  for (const [bytes, problem] of cases) {
+    assert.throws(
+      hostile(bytes),
+      (err: unknown) => err instanceof CheckpointError && err.message.startsWith('hostile.pkl: pickle: ') && problem.test(err.message) && !err.message.includes('\n'),
+      problem.source,
+    );
+  }
+});
+
+test('LONG4 integers decode exactly, negative ones included (ganvec info checks that a 1 MiB one is fast)', () => {
+  // PROTO 2, LONG4 <int32 length> <raw>, STOP.
+  const long4 = (raw: number[] | Uint8Array) => {
+    const bytes = new Uint8Array(8 + raw.length);
+    bytes.set([0x80, 2, 0x8b]);
+    new DataView(bytes.buffer).setInt32(3, raw.length, true);
+    bytes.set(raw, 7);
+    bytes[7 + raw.length] = 0x2e;
+    return bytes;
+  };
+  assert.equal(hostile(long4([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00]))(), 2n ** 63n);
+  assert.equal(hostile(long4([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff]))(), -(2n ** 63n) - 1n);
+  assert.equal(hostile(long4([]))(), 0);
+  assert.equal(hostile(long4([0x01, 0x02, 0x03]))(), 0x030201);
+  const raw = new Uint8Array(4097).fill(0xff);
+  raw[4096] = 0x7f;
+  assert.equal(hostile(long4(raw))(), (1n << BigInt(8 * 4096 + 7)) - 1n);
+});
+
 test('memo-shared containers are walked once: toPlainData keeps the sharing, flattenTensors names each object once', () => {
   const leaf = new LoadedTensor(Float32Array.of(1), [1], 'float32');
   let shared: unknown[] = [leaf];
@@ -183,6 +226,16 @@ test('data nested 100,000 levels deep is walked without exhausting the call stac
     levels++;
   }
   assert.equal(levels, depth);
+});
+
+test('memory is bounded per input byte: a megabyte of EMPTY_DICT is refused instead of taking 200 bytes each', () => {
+  const bytes = new Uint8Array(2 ** 20 + 3).fill(0x7d);
+  bytes.set([0x80, 2], 0);
+  bytes[bytes.length - 1] = 0x2e;
+  assert.throws(
+    hostile(bytes, 'dicts.pkl'),
+    (err: unknown) => err instanceof CheckpointError && /^dicts\.pkl: reading it would take more than \d+ MiB of memory/.test(err.message),
+  );
 });
 
 test('control characters from the file are escaped in messages (a GLOBAL name cannot retitle the terminal)', () => {

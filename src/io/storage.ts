@@ -32,6 +32,9 @@ export const ITEM_SIZE: Record<ElementType, number> = {
   bool: 1,
 };
 
+/** Bytes per element once on the host: floats are float32 there. */
+export const HOST_ITEM_SIZE: Record<ElementType, number> = { ...ITEM_SIZE, float16: 4, bfloat16: 4, float64: 4 };
+
 // All these file formats are little-endian; the typed-array views below use the host order.
 if (endianness() !== 'LE') throw new Error('ganvec io: a little-endian host is required');
 
@@ -168,4 +171,9 @@ export class LoadedTensor implements Tensor<TensorData> {
     public shape: number[],
     public storedAs: ElementType,
   ) {}
+
+  /** What `data` takes on the host. */
+  get hostBytes(): number {
+    return numel(this.shape) * HOST_ITEM_SIZE[this.storedAs];
+  }
 }
