@@ -10,7 +10,7 @@ import type { Generator } from '../src/models/stylegan2/generator.js';
 import { loadGenerator } from '../src/models/stylegan2/load.js';
 import { GOLDENS } from './helpers/golden.js';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { PickleBuilder } from './fixtures/io/build-pickle.js';
+import { PickleBuilder, legacyTorchSave } from './fixtures/io/build-pickle.js';
 
 
 const ganvecInfo = (args: string[]) => runCli(['info', ...args]);
@@ -201,5 +201,23 @@ describe('ganvec info on hostile files', { concurrency: true }, () => {
     bytes.fill(0x85 /* TUPLE1 */, split, split + 100_000);
     bytes.set(head.subarray(split), split + 100_000);
     assertOneLineError(await infoOn('deep.pkl', bytes), /no G_ema network in it/);
+  });
+
+  test('a 16.7 KB .pt that views 4,096 floats as [32768, 32768] with strides (0, 0)', async () => {
+    const bytes = legacyTorchSave({ name: 'w', storageNumel: 4096, offset: 0, size: [32768, 32768], stride: [0, 0], data: new Float32Array(4096) });
+    assertOneLineError(await infoOn('stride0.pt', bytes), /more than 4 times the 4096 of its storage/);
+  });
+
+  test('tensor and network names with control characters are shown escaped', async () => {
+    const header = new TextEncoder().encode(JSON.stringify({ 'a\x1b[2Jb': { dtype: 'Q8', shape: [1], data_offsets: [0, 1] } }));
+    const safetensors = new Uint8Array(8 + header.length + 1);
+    new DataView(safetensors.buffer).setBigUint64(0, BigInt(header.length), true);
+    safetensors.set(header, 8);
+    assertOneLineError(await infoOn('names.safetensors', safetensors), /tensor a\\x1b\[2Jb has unsupported dtype "Q8"/);
+    // A network (an object with module state) under a name that would retitle the terminal.
+    const pkl = dictPickle('G\x1b]0;owned\x07', (b) => {
+      b.global('some.module', 'Net').emptyTuple().newobj().emptyDict().str('_parameters').emptyDict().raw(0x73).build();
+    });
+    assertOneLineError(await infoOn('names.pkl', pkl), /no G_ema network in it \(found: G\\x1b\]0;owned\\x07\)/);
   });
 });
