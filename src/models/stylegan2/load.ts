@@ -3,6 +3,7 @@
  * a Generator. The layout is recognised from the file's content, never from its name.
  */
 import { readCheckpoint, type Checkpoint } from '../../io/checkpoint.js';
+import { CheckpointError } from '../../io/errors.js';
 import { resolveModel } from '../../io/resolve-model.js';
 import type { StyleGAN2 } from './architecture.js';
 import { fingerprint } from './fingerprint.js';
@@ -34,7 +35,7 @@ export function generatorFromCheckpoint(ck: Checkpoint, path: string): { arch: S
     if (rosinalityPrefix(ck.tensors) !== undefined) return { arch: fromRosinality(ck.tensors), format: `rosinality-${ck.format}` };
     throw new Error('it holds no StyleGAN2 generator (expected rosinality names such as g_ema.conv1.conv.weight, or an NVIDIA network pickle)');
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
+    throw new CheckpointError(path, (err as Error).message, { cause: err });
   }
 }
 
