@@ -375,7 +375,7 @@ class Unpickler {
   }
 
   private charge(bytes: number, what: string): void {
-    this.budget.charge(bytes, `${what} at pickle byte ${this.pos}`);
+    this.budget.charge(bytes, () => `${what} at pickle byte ${this.pos}`);
   }
 
   // --- the stack ---------------------------------------------------------------------------------

@@ -25,13 +25,16 @@ export class ReadBudget {
     this.limit = ReadBudget.FLOOR + ReadBudget.BYTES_PER_FILE_BYTE * fileBytes;
   }
 
-  /** Records `bytes` about to be allocated for `what`; refuses the file once the total passes the limit. */
-  charge(bytes: number, what: string): void {
+  /**
+   * Records `bytes` about to be allocated; refuses the file once the total passes the limit (a NaN
+   * charge too). `what` names the allocation, and is only called then: charges are made per opcode.
+   */
+  charge(bytes: number, what: () => string): void {
     this.used += bytes;
     if (!(this.used <= this.limit)) {
       throw new CheckpointError(
         this.file,
-        `reading it would take more than ${Math.round(this.limit / 2 ** 20)} MiB of memory (${what}), more than a file of its ` +
+        `reading it would take more than ${Math.round(this.limit / 2 ** 20)} MiB of memory (${what()}), more than a file of its ` +
           `size can need (${ReadBudget.BYTES_PER_FILE_BYTE} bytes per byte of file + ${ReadBudget.FLOOR / 2 ** 20} MiB): ` +
           'it is corrupt or made to exhaust memory',
       );

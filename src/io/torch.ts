@@ -200,7 +200,7 @@ class TorchUnpickling {
         `storage ${storage.key} (${storage.numel} × ${storage.type}) needs ${needed} bytes but ${where} has ${Math.max(0, bytes.length - byteOffset)}`,
       );
     }
-    this.budget.charge(storage.numel * HOST_ITEM_SIZE[storage.type], `storage ${storage.key}`);
+    this.budget.charge(storage.numel * HOST_ITEM_SIZE[storage.type], () => `storage ${storage.key}`);
     storage.values = decodeElements(bytes, byteOffset, storage.numel, storage.type);
   }
 }

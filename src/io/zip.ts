@@ -168,7 +168,7 @@ export class ZipArchive {
         `zip entry ${name} declares ${entry.size} bytes from ${entry.compressedSize} compressed bytes, more than deflate can expand to (corrupt)`,
       );
     }
-    this.budget.charge(entry.compressedSize + (entry.method === STORED ? 0 : entry.size), `zip entry ${name}`);
+    this.budget.charge(entry.compressedSize + (entry.method === STORED ? 0 : entry.size), () => `zip entry ${name}`);
     const stored = this.source.read(dataStart, entry.compressedSize);
     const data = entry.method === STORED ? stored : this.inflate(name, stored, entry.size);
     if (data.length !== entry.size) {
