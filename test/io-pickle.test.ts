@@ -5,6 +5,7 @@ import { CheckpointError } from '../src/io/errors.js';
 import { NUMPY_CONSTRUCTORS } from '../src/io/pickle-numpy.js';
 import { BUILTIN_CONSTRUCTORS, PyGlobal, PyObject, toPlainData, unpickle } from '../src/io/pickle.js';
 import { LoadedTensor } from '../src/io/storage.js';
+import { flattenTensors } from '../src/io/tensor-tree.js';
 import { PickleBuilder } from './fixtures/io/build-pickle.js';
 
 const FIXTURES = new URL('./fixtures/io/', import.meta.url);
@@ -142,4 +143,105 @@ test('rarely written opcodes: NEWOBJ_EX, DUP, POP, POP_MARK, LONG4, BINUNICODE8,
   assert.ok(value[8] instanceof PyObject && value[8].className === 'other.module.Old');
   assert.ok(value[9] instanceof PyObject && value[9].className === 'other.module.Older');
   assert.deepEqual(value[9].args, [1]);
+});
+
+// Hostile pickles from the fuzzing pass of issue 11.
+
+const hostile = (bytes: ArrayLike<number>, file = 'hostile.pkl') => () =>
+  unpickle(Uint8Array.from(bytes), { file, constructors: BUILTIN_CONSTRUCTORS }).value;
+
+test('every length field is checked: negative or oversized lengths are one-line errors, never reads outside the data', () => {
+  const u64 = (n: bigint) => [...new Uint8Array(new BigUint64Array([n]).buffer)];
+  const cases: [number[], RegExp][] = [
+    // BINSTRING of length -5: the 8-byte pickle that walked backwards until V8 aborted.
+    [[0x80, 2, 0x54, 0xfb, 0xff, 0xff, 0xff, 0x2e], /negative BINSTRING length -5/],
+    [[0x80, 2, 0x8b, 0xfb, 0xff, 0xff, 0xff, 0x2e], /negative LONG4 length -5/],
+    [[0x80, 2, 0x58, 0xff, 0xff, 0xff, 0xff, 0x2e], /truncated/], // BINUNICODE of 4 GiB
+    [[0x80, 2, 0x42, 0x00, 0x00, 0x00, 0x80, 0x2e], /truncated/], // BINBYTES of 2 GiB
+    [[0x80, 4, 0x8e, ...u64(2n ** 62n), 0x2e], /length 4611686018427387904 is too large/], // BINBYTES8
+    [[0x80, 4, 0x8d, ...u64(2n ** 40n), 0x2e], /truncated/], // BINUNICODE8
+    [[0x80, 2, 0x43, 200, 0x2e], /truncated/], // SHORT_BINBYTES
+  ];
+  for (const [bytes, problem] of cases) {
+    assert.throws(
+      hostile(bytes),
+      (err: unknown) => err instanceof CheckpointError && err.message.startsWith('hostile.pkl: pickle: ') && problem.test(err.message) && !err.message.includes('\n'),
+      problem.source,
+    );
+  }
+});
+
+test('LONG4 integers decode exactly, negative ones included (ganvec info checks that a 1 MiB one is fast)', () => {
+  // PROTO 2, LONG4 <int32 length> <raw>, STOP.
+  const long4 = (raw: number[] | Uint8Array) => {
+    const bytes = new Uint8Array(8 + raw.length);
+    bytes.set([0x80, 2, 0x8b]);
+    new DataView(bytes.buffer).setInt32(3, raw.length, true);
+    bytes.set(raw, 7);
+    bytes[7 + raw.length] = 0x2e;
+    return bytes;
+  };
+  assert.equal(hostile(long4([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x00]))(), 2n ** 63n);
+  assert.equal(hostile(long4([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xff]))(), -(2n ** 63n) - 1n);
+  assert.equal(hostile(long4([]))(), 0);
+  assert.equal(hostile(long4([0x01, 0x02, 0x03]))(), 0x030201);
+  const raw = new Uint8Array(4097).fill(0xff);
+  raw[4096] = 0x7f;
+  assert.equal(hostile(long4(raw))(), (1n << BigInt(8 * 4096 + 7)) - 1n);
+});
+
+test('memo-shared containers are walked once: toPlainData keeps the sharing, flattenTensors names each object once', () => {
+  const leaf = new LoadedTensor(Float32Array.of(1), [1], 'float32');
+  let shared: unknown[] = [leaf];
+  for (let level = 0; level < 3; level++) shared = [shared, shared];
+  const root = new Map<unknown, unknown>([['x', shared], ['t', leaf], ['u', leaf]]);
+  // A tensor stored under two keys keeps both names; a container reached twice is walked the first time.
+  assert.deepEqual([...flattenTensors(root).keys()], ['x.0.0.0.0', 't', 'u']);
+  const plain = toPlainData(root) as { x: unknown[][] };
+  assert.equal(plain.x[0], plain.x[1]);
+  assert.equal(plain.x[0]![0], plain.x[1]![1]);
+});
+
+test('a cycle is not followed: it becomes a marker in plain data and contributes no names', () => {
+  const cycle: unknown[] = [];
+  cycle.push(cycle, new LoadedTensor(Float32Array.of(2), [1], 'float32'));
+  assert.deepEqual(toPlainData(new Map([['c', cycle]])), { c: ['<recursive reference>', cycle[1]] });
+  assert.deepEqual([...flattenTensors(new Map([['c', cycle]])).keys()], ['c.1']);
+});
+
+test('data nested 100,000 levels deep is walked without exhausting the call stack', () => {
+  // {'deep': ((((None,),),)…)}: PROTO, EMPTY_DICT, 'deep', NONE, TUPLE1 × 100,000, SETITEM, STOP.
+  const depth = 100_000;
+  const head = new PickleBuilder().proto().emptyDict().str('deep').none().bytes();
+  const bytes = new Uint8Array(head.length + depth + 2);
+  bytes.set(head);
+  bytes.fill(0x85, head.length, head.length + depth);
+  bytes.set([0x73, 0x2e], head.length + depth);
+  const root = unpickle(bytes, { file: 'deep.pkl', constructors: BUILTIN_CONSTRUCTORS }).value;
+  assert.equal(flattenTensors(root).size, 0);
+  let plain = (toPlainData(root) as { deep: unknown }).deep;
+  let levels = 0;
+  while (Array.isArray(plain)) {
+    plain = plain[0];
+    levels++;
+  }
+  assert.equal(levels, depth);
+});
+
+test('memory is bounded per input byte: a megabyte of EMPTY_DICT is refused instead of taking 200 bytes each', () => {
+  const bytes = new Uint8Array(2 ** 20 + 3).fill(0x7d);
+  bytes.set([0x80, 2], 0);
+  bytes[bytes.length - 1] = 0x2e;
+  assert.throws(
+    hostile(bytes, 'dicts.pkl'),
+    (err: unknown) => err instanceof CheckpointError && /^dicts\.pkl: reading it would take more than \d+ MiB of memory/.test(err.message),
+  );
+});
+
+test('control characters from the file are escaped in messages (a GLOBAL name cannot retitle the terminal)', () => {
+  const evil = new PickleBuilder().proto().global('os\x1b]0;owned\x07', 'sys\u009btem').str('x').raw(0x85).reduce().stop();
+  assert.throws(
+    () => unpickle(evil.bytes(), { file: 'title.pkl', constructors: BUILTIN_CONSTRUCTORS }),
+    (err: unknown) => err instanceof Error && err.message.includes('it calls os\\x1b]0;owned\\x07.sys\\x9btem,') && !/[\x00-\x1f\x7f-\x9f]/.test(err.message),
+  );
 });

@@ -5,10 +5,12 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CheckpointError } from '../src/io/errors.js';
+import { parseNvidiaPickle } from '../src/io/nvidia-pkl.js';
 import type { LoadedTensor } from '../src/io/storage.js';
 import { flattenTensors } from '../src/io/tensor-tree.js';
 import { parseTorchLegacy, readTorchLegacy, readTorchZip } from '../src/io/torch.js';
-import { legacyTorchSave } from './fixtures/io/build-pickle.js';
+import { PickleBuilder, legacyTorchSave, tensorDict, type TensorSpec } from './fixtures/io/build-pickle.js';
+import { torchZip, type ZipEntrySpec } from './fixtures/io/build-zip.js';
 
 const IO = (name: string) => fileURLToPath(new URL(`./fixtures/io/${name}`, import.meta.url));
 const GOLDEN = (name: string) => fileURLToPath(new URL(`./fixtures/goldens/${name}`, import.meta.url));
@@ -132,4 +134,103 @@ test('zip: a corrupted record fails its CRC check', async () => {
   const path = join(scratch, 'crc.pt');
   writeFileSync(path, bytes);
   await assert.rejects(readTorchZip(path), /crc\.pt: zip entry .* is corrupt \(CRC-32 mismatch\)/);
+});
+
+// Hostile files from the fuzzing pass of issue 11: every tensor is checked against its storage, every
+// size in an archive against what the file can hold.
+
+/** `{'w': tensor}` as a torch.save zip whose record `data/0` is `record` (stored) or a custom entry. */
+function tensorZip(tensor: Omit<TensorSpec, 'name'>, record: Uint8Array | Omit<ZipEntrySpec, 'name'>): Uint8Array {
+  return torchZip(tensorDict(new PickleBuilder().proto(), [{ name: 'w', ...tensor }]).stop().bytes(), { [tensor.key ?? '0']: record as ZipEntrySpec });
+}
+
+async function readZipBytes(bytes: Uint8Array, name: string): Promise<Map<string, LoadedTensor>> {
+  const path = join(scratch, name);
+  writeFileSync(path, bytes);
+  return flattenTensors((await readTorchZip(path)).root);
+}
+
+const floats4 = { storageNumel: 4, offset: 0, size: [4], stride: [1] };
+
+test('the test zip builder writes archives the reader accepts', async () => {
+  const tensors = await readZipBytes(tensorZip(floats4, new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer)), 'ok.pt');
+  assert.deepEqual([...tensors.get('w')!.data], [1, 2, 3, 4]);
+  const deflated = await readZipBytes(tensorZip(floats4, { data: new Uint8Array(Float32Array.of(5, 6, 7, 8).buffer), deflate: true }), 'deflated.pt');
+  assert.deepEqual([...deflated.get('w')!.data], [5, 6, 7, 8]);
+});
+
+test('zip bomb: a deflate entry is inflated only up to its declared size', async () => {
+  // 64 MiB of zeros deflate to 64 KB; the directory says 16 bytes.
+  const bomb = tensorZip(floats4, { data: new Uint8Array(2 ** 26), deflate: true, declaredSize: 16 });
+  await assert.rejects(readZipBytes(bomb, 'bomb.pt'), /bomb\.pt: zip entry archive\/data\/0 inflates to more than the 16 bytes its directory declares/);
+});
+
+test('zip bomb: a declared size deflate cannot reach, or beyond what the file can plausibly need, is refused before inflating', async () => {
+  const impossible = tensorZip(floats4, { data: new Uint8Array(2 ** 16), deflate: true, declaredSize: 0xfffffff0 });
+  await assert.rejects(
+    readZipBytes(impossible, 'ratio.pt'),
+    /ratio\.pt: zip entry archive\/data\/0 declares 4294967280 bytes from \d+ compressed bytes, more than deflate can expand to/,
+  );
+  // 256 MiB of zeros, honestly declared, in a 260 KB file: possible for deflate, not for a checkpoint of 4 floats.
+  const honest = tensorZip(floats4, { data: new Uint8Array(2 ** 28), deflate: true });
+  await assert.rejects(readZipBytes(honest, 'budget.pt'), /budget\.pt: reading it would take more than \d+ MiB of memory/);
+});
+
+test('zip bomb inside an NVIDIA pickle: the nested torch.save blob is capped the same way', () => {
+  const blob = tensorZip(floats4, { data: new Uint8Array(2 ** 26), deflate: true, declaredSize: 16 });
+  const pickle = new PickleBuilder().proto().emptyDict().str('blob');
+  pickle.global('torch.storage', '_load_from_bytes').binbytes(blob).raw(0x85 /* TUPLE1 */).reduce().raw(0x73 /* SETITEM */).stop();
+  assert.throws(
+    () => parseNvidiaPickle(pickle.bytes(), 'nested.pkl'),
+    /^CheckpointError: nested\.pkl \(embedded torch\.save\): zip entry archive\/data\/0 inflates to more than the 16 bytes its directory declares/,
+  );
+});
+
+test('a view may not repeat its storage more than a few times: 4,096 floats seen as [32768, 32768] with strides (0, 0)', () => {
+  const bytes = legacyTorchSave({ name: 'w', storageNumel: 4096, offset: 0, size: [32768, 32768], stride: [0, 0], data: new Float32Array(4096) });
+  assert.ok(bytes.length < 17_000);
+  assert.throws(
+    () => parseTorchLegacy(bytes, 'stride0.pt'),
+    /^CheckpointError: stride0\.pt: a tensor of shape \[32768, 32768\] with strides \[0, 0\] has 1073741824 elements, more than 4 times the 4096 of its storage 0/,
+  );
+  // Repeating a storage is legal within that bound (torch saves expand()ed tensors with stride 0).
+  const expanded = legacyTorchSave({ name: 'w', storageNumel: 2, offset: 0, size: [3, 2], stride: [0, 1], data: Float32Array.of(1, 2) });
+  assert.deepEqual([...flattenTensors(parseTorchLegacy(expanded, 'expanded.pt')).get('w')!.data], [1, 2, 1, 2, 1, 2]);
+});
+
+test('many views of one storage may not add up to more memory than the file can plausibly need', () => {
+  // 8,000 legal views, each the whole 16 KB storage transposed: 128 MB of copies from a 700 KB file.
+  const extraViews = Array.from({ length: 8000 }, (_, i) => ({ name: `v${i}`, storageNumel: 4096, offset: 0, size: [64, 64], stride: [1, 64] }));
+  const bytes = legacyTorchSave({ name: 'w', storageNumel: 4096, offset: 0, size: [64, 64], stride: [1, 64], data: new Float32Array(4096), extraViews });
+  assert.throws(() => parseTorchLegacy(bytes, 'views.pt'), /^CheckpointError: views\.pt: reading it would take more than \d+ MiB of memory/);
+});
+
+test('impossible geometry is refused: NaN or negative offsets and sizes, fractional strides, bad storage sizes', () => {
+  const cases: [Partial<TensorSpec>, RegExp][] = [
+    [{ offset: NaN }, /a tensor's storage offset NaN is not a non-negative integer/],
+    [{ offset: -1 }, /a tensor's storage offset -1 is not a non-negative integer/],
+    [{ size: [-2, 2], stride: [2, 1] }, /a tensor's size \[-2, 2\] is not a list of non-negative integers/],
+    [{ size: [NaN], stride: [1] }, /a tensor's size \[NaN\] is not a list of non-negative integers/],
+    [{ size: [2], stride: [1.5] }, /a tensor's stride \[1\.5\] is not a list of non-negative integers/],
+    [{ size: [2, 2], stride: [1] }, /a tensor's size \[2, 2\] and stride \[1\] differ in length/],
+    [{ storageNumel: NaN }, /storage 0 declares NaN elements/],
+    [{ storageNumel: -4 }, /storage 0 declares -4 elements/],
+  ];
+  for (const [change, problem] of cases) {
+    const spec = { name: 'w', storageNumel: 4, offset: 0, size: [4], stride: [1], data: Float32Array.of(1, 2, 3, 4), ...change };
+    assert.throws(
+      () => parseTorchLegacy(legacyTorchSave(spec), 'geometry.pt'),
+      (err: unknown) => err instanceof CheckpointError && err.message.startsWith('geometry.pt: ') && problem.test(err.message),
+      problem.source,
+    );
+  }
+});
+
+test('a storage record relabelled to another dtype (record size ≠ elements × item size) is refused', async () => {
+  // Four float32s (16 bytes) declared as a HalfStorage of 4 elements (8 bytes).
+  const relabelled = tensorZip({ ...floats4, storageType: 'HalfStorage' }, new Uint8Array(Float32Array.of(1, 2, 3, 4).buffer));
+  await assert.rejects(
+    readZipBytes(relabelled, 'relabel.pt'),
+    /relabel\.pt: record archive\/data\/0 has 16 bytes but storage 0 \(4 × float16\) takes 8/,
+  );
 });

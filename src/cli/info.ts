@@ -5,6 +5,7 @@ import { shapeString } from '../engine/tensor.js';
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../domains/domain-file.js';
 import { isNpyFile, readNpy } from '../io/npy.js';
+import { printable, printableJson } from '../io/printable.js';
 import type { LoadedTensor } from '../io/storage.js';
 import { generatorFromCheckpoint, holdsGenerator, type ReadGenerator } from '../generators/load.js';
 import { vectorSize } from '../parameterisations/parameterisation.js';
@@ -33,7 +34,7 @@ Examples:
     )
     .action(async (file: string, options: { json?: boolean }) => {
       const { json, rows } = await describe(file);
-      if (options.json) process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+      if (options.json) process.stdout.write(`${printableJson(json)}\n`);
       else process.stdout.write(formatRows(rows));
     });
 }
@@ -138,7 +139,9 @@ function norm(values: Float32Array): number {
   return Math.sqrt(sum);
 }
 
+/** One line per row, with the file's own text (metadata, names) escaped so that it cannot act on the terminal. */
 function formatRows(rows: Row[]): string {
-  const width = Math.max(...rows.map(([key]) => key.length));
-  return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
+  const shown = rows.map(([key, value]) => [printable(key), printable(value)] as const);
+  const width = Math.max(...shown.map(([key]) => key.length));
+  return shown.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
 }

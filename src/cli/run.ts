@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { printable } from '../io/printable.js';
 
 /** A user-facing failure: printed as one line without a stack trace, exit code 1 (or `code`). */
 export class UsageError extends Error {
@@ -15,7 +16,9 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   } catch (err) {
     const e = err as Error;
     const showStack = process.env.GANVEC_DEBUG === '1' && !(e instanceof UsageError);
-    process.stderr.write(`ganvec: ${showStack ? e.stack : e.message}\n`);
+    // Messages quote text from files (names, metadata): escape control characters, keep it one line.
+    const text = showStack ? (e.stack ?? e.message).split('\n').map(printable).join('\n') : printable(e.message);
+    process.stderr.write(`ganvec: ${text}\n`);
     process.exitCode = e instanceof UsageError ? e.code : 1;
   }
 }

@@ -3,6 +3,7 @@
  * generator family (families.ts); the layout is recognised from the content, never from the file name.
  */
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
+import { CheckpointError } from '../io/errors.js';
 import { resolveModel } from '../registry/resolve-model.js';
 import type { GeneratorFamily } from './family.js';
 import { FAMILIES, familyOf } from './families.js';
@@ -36,7 +37,7 @@ export function generatorFromCheckpoint(ck: Checkpoint, path: string): ReadGener
     }
     return { family, ...family.read(ck) };
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
+    throw new CheckpointError(path, (err as Error).message, { cause: err });
   }
 }
 

@@ -62,34 +62,29 @@ export function parseNpy(bytes: Uint8Array, name: string): Tensor<TensorData> {
   // Version 3.0 only differs by allowing UTF-8 in the header; 1.0/2.0 headers are latin-1.
   const headerText = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
   const header = parseHeader(headerText, name);
-  return decodeNumpyArray(bytes.subarray(dataStart), header.descr, header.shape, header.fortranOrder, name);
+  return decodeNumpyArray(bytes.subarray(dataStart), header.descr, header.shape, header.fortranOrder, (problem) => new CheckpointError(name, problem));
 }
 
 /**
  * Decodes the raw bytes of a NumPy array (as stored in .npy files and in pickled ndarrays) into a
- * C-order host tensor.
+ * C-order host tensor. `fail` makes the error for a problem: .npy files name the file, pickles add where.
  */
 export function decodeNumpyArray(
   bytes: Uint8Array,
   descr: string,
   shape: number[],
   fortranOrder: boolean,
-  name: string,
+  fail: (problem: string) => Error,
 ): LoadedTensor {
   const type = NUMPY_DESCR_TYPES[descr];
   if (type === undefined) {
-    throw new CheckpointError(
-      name,
-      `unsupported NumPy dtype '${descr}' (supported: ${Object.keys(NUMPY_DESCR_TYPES).join(' ')})`,
-    );
+    throw fail(`unsupported NumPy dtype '${descr}' (supported: ${Object.keys(NUMPY_DESCR_TYPES).join(' ')})`);
   }
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw fail(`array shape ${shapeString(shape)} is not a list of non-negative integers`);
   const count = numel(shape);
   const byteLength = count * ITEM_SIZE[type];
   if (byteLength > bytes.length) {
-    throw new CheckpointError(
-      name,
-      `array data for shape ${shapeString(shape)} ${descr} needs ${byteLength} bytes, only ${bytes.length} are there`,
-    );
+    throw fail(`array data for shape ${shapeString(shape)} ${descr} needs ${byteLength} bytes, only ${bytes.length} are there`);
   }
   const flat = decodeElements(bytes, 0, count, type);
   if (!fortranOrder || shape.length < 2) return new LoadedTensor(flat, shape, type);
@@ -136,10 +131,15 @@ export async function writeNpy(path: string, t: Tensor<Float32Array | BigInt64Ar
  * `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 64), }`, with a tiny literal parser
  * (never an evaluator).
  */
+/** A literal at the parser's position (sticky: matching there costs nothing for the text after it). */
+const WORD = /True|False|\d+L?/y;
+
 function parseHeader(text: string, name: string): NpyHeader {
   let pos = 0;
   const fail = (what: string): never => {
-    throw new CheckpointError(name, `corrupt .npy header (${what}): ${JSON.stringify(text.trim())}`);
+    // Real headers are about a hundred characters; a corrupt one can be as long as the file.
+    const shown = text.trim().length > 200 ? `${text.trim().slice(0, 200)}…` : text.trim();
+    throw new CheckpointError(name, `corrupt .npy header (${what}): ${JSON.stringify(shown)}`);
   };
   const skipSpace = () => {
     while (pos < text.length && /\s/.test(text[pos])) pos++;
@@ -165,6 +165,8 @@ function parseHeader(text: string, name: string): NpyHeader {
       for (;;) {
         skipSpace();
         if (text[pos] === ')') break;
+        // Shapes are flat: nested tuples are refused rather than parsed recursively without bound.
+        if (text[pos] === '(') fail(`nested tuple at ${pos}`);
         items.push(parseValue());
         skipSpace();
         if (text[pos] === ',') pos++;
@@ -173,7 +175,8 @@ function parseHeader(text: string, name: string): NpyHeader {
       pos++;
       return items;
     }
-    const word = /^(True|False|\d+L?)/.exec(text.slice(pos));
+    WORD.lastIndex = pos;
+    const word = WORD.exec(text);
     if (word === null) return fail(`unexpected text at ${pos}`);
     pos += word[0].length;
     if (word[0] === 'True') return true;

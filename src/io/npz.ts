@@ -11,12 +11,13 @@ import type { Tensor, TensorData } from '../engine/tensor.js';
 import { withFileSource } from './byte-source.js';
 import { CheckpointError } from './errors.js';
 import { encodeNpy, parseNpy } from './npy.js';
+import { ReadBudget } from './read-budget.js';
 import { ZipArchive } from './zip.js';
 
 /** Every array of an .npz, by its name without `.npy`. */
 export function readNpz(path: string): Map<string, Tensor<TensorData>> {
   return withFileSource(path, (source) => {
-    const zip = ZipArchive.open(source, path);
+    const zip = ZipArchive.open(source, path, new ReadBudget(path, source.size));
     const arrays = new Map<string, Tensor<TensorData>>();
     for (const name of zip.entries.keys()) {
       if (!name.endsWith('.npy')) throw new CheckpointError(path, `${name} in the archive is not a .npy array`);

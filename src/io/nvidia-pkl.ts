@@ -1,6 +1,6 @@
 import { readBytes } from './byte-source.js';
 import { CheckpointError } from './errors.js';
-import { PyObject, toPlainData } from './pickle.js';
+import { PyObject, describeValue, keyText, setEntry, toPlainData } from './pickle.js';
 import { LoadedTensor } from './storage.js';
 import { flattenTensors, isModuleState } from './tensor-tree.js';
 import { unpickleTorchObjects } from './torch.js';
@@ -64,9 +64,9 @@ export function parseNvidiaPickle(bytes: Uint8Array, file: string): NvidiaPickle
   const other: Record<string, unknown> = {};
   for (const [key, value] of root) {
     if (value instanceof PyObject && isModuleState(value.state)) {
-      networks[String(key)] = describeNetwork(value, value.state);
+      setEntry(networks, keyText(key), describeNetwork(value, value.state));
     } else {
-      other[String(key)] = toPlainData(value);
+      setEntry(other, keyText(key), toPlainData(value));
     }
   }
   return { networks, other, root };
@@ -78,7 +78,7 @@ function reconstructPersistent(meta: unknown): PersistentObject {
   const className = meta.get('class_name');
   const moduleSource = meta.get('module_src');
   if (type !== 'class' || typeof className !== 'string' || typeof moduleSource !== 'string') {
-    throw new TypeError(`unsupported persistent object (type ${String(type)})`);
+    throw new TypeError(`unsupported persistent object (type ${describeValue(type)})`);
   }
   const object = new PersistentObject(className, meta.get('version'), moduleSource);
   object.state = meta.get('state');

@@ -46,7 +46,7 @@ class NumpyArray extends LoadedTensor implements Buildable {
     if (!(dtype instanceof NumpyDType)) throw new TypeError('numpy.ndarray state without a dtype');
     if (!(raw instanceof Uint8Array)) throw new TypeError('object arrays are not supported (numpy.ndarray of Python objects)');
     if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number')) throw new TypeError('bad numpy.ndarray shape');
-    const decoded = decodeNumpyArray(raw, dtype.descr, shape, fortranOrder === true, 'pickled numpy array');
+    const decoded = decodeNumpyArray(raw, dtype.descr, shape, fortranOrder === true, (problem) => new TypeError(`numpy array: ${problem}`));
     this.data = decoded.data;
     this.shape = decoded.shape;
     this.storedAs = decoded.storedAs;
@@ -86,7 +86,7 @@ function scalar(args: unknown[]): number | bigint | boolean {
     case 'b1':
       return view.getUint8(0) !== 0;
     case 'f2':
-      return Number(decodeNumpyArray(bytes, descr, [], false, 'pickled numpy scalar').data[0]);
+      return Number(decodeNumpyArray(bytes, descr, [], false, (problem) => new TypeError(problem)).data[0]);
     default:
       throw new TypeError(`unsupported numpy scalar type '${descr}'`);
   }

@@ -1,4 +1,6 @@
 import { CheckpointError } from './errors.js';
+import { ReadBudget } from './read-budget.js';
+import { LoadedTensor } from './storage.js';
 
 /**
  * A safe reader for Python pickles (protocols 0–5). Pickles are programs for a small stack machine whose
@@ -10,6 +12,8 @@ import { CheckpointError } from './errors.js';
  * - GLOBAL resolves a name against an allowlist of constructors implemented in TypeScript (passed by the
  *   caller). Any other name becomes an inert `PyGlobal`; instantiating it (NEWOBJ/OBJ/INST) gives an inert
  *   `PyObject` that keeps its BUILD state as data, while calling it (REDUCE) is an error naming it.
+ * - Every length is checked against the data, and what the machine builds is charged to a memory budget
+ *   proportional to the file's size (see ReadBudget), so a small hostile pickle cannot exhaust memory.
  */
 
 /** A global name the reader does not know: recorded, never imported. */
@@ -63,6 +67,8 @@ export interface UnpickleOptions {
   constructors: Constructors;
   /** Resolves persistent ids (PERSID/BINPERSID); without it they are an error. */
   persistentLoad?: (pid: unknown) => unknown;
+  /** The budget of the file this pickle is part of; by default one for the pickle's bytes alone. */
+  budget?: ReadBudget;
 }
 
 /** Constructors of plain Python data that any pickle may use. */
@@ -130,36 +136,133 @@ export function unpickle(
   return new Unpickler(bytes, options, start).run();
 }
 
-/** Converts an unpickled tree to JSON-like data (objects, arrays, numbers, strings), e.g. for init kwargs. */
-export function toPlainData(value: unknown, path: Set<unknown> = new Set()): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (path.has(value)) return '<recursive reference>';
-  path.add(value);
-  try {
-    if (value instanceof Map) {
-      const object: Record<string, unknown> = {};
-      for (const [key, item] of value) {
-        // defineProperty, so that a key named '__proto__' stays data instead of replacing the prototype.
-        Object.defineProperty(object, String(key), { value: toPlainData(item, path), enumerable: true, writable: true, configurable: true });
-      }
-      return object;
+/**
+ * Converts an unpickled tree to JSON-like data (objects, arrays, numbers, strings), e.g. for init kwargs.
+ * Each object is converted once, so data the pickle's memo shares stays shared (a list of two references
+ * to one list, thirty levels deep, is 31 conversions, not 2^30); a reference back to an object being
+ * converted becomes '<recursive reference>'. The walk keeps its own stack: nesting depth is unlimited.
+ */
+export function toPlainData(root: unknown): unknown {
+  const converted = new Map<object, unknown>();
+  const open = new Set<object>();
+  const frames: { value: object; fill: Fill }[] = [];
+  const visit = (value: unknown): unknown => {
+    if (value === null || typeof value !== 'object') return value;
+    if (open.has(value)) return '<recursive reference>';
+    if (converted.has(value)) return converted.get(value);
+    const { out, fill } = plainShell(value);
+    converted.set(value, out);
+    if (fill !== undefined) {
+      open.add(value);
+      frames.push({ value, fill });
     }
-    if (Array.isArray(value)) return value.map((item) => toPlainData(item, path));
-    if (value instanceof Set) return [...value].map((item) => toPlainData(item, path));
-    if (value instanceof PyGlobal) return { __global__: value.qualifiedName };
-    if (value instanceof PyObject) {
-      // dict subclasses such as dnnlib.util.EasyDict are their items; other objects keep class and state.
-      if (value.dictItems.size > 0 || value.state === undefined) return toPlainData(value.dictItems, path);
-      return { __class__: value.className, state: toPlainData(value.state, path) };
+    return out;
+  };
+  const result = visit(root);
+  while (frames.length > 0) {
+    const { value, fill } = frames[frames.length - 1]!;
+    const next = fill.entries.next();
+    if (next.done) {
+      open.delete(value);
+      frames.pop();
+    } else {
+      fill.put(next.value[0], visit(next.value[1]));
     }
-    return value;
-  } finally {
-    path.delete(value);
   }
+  return result;
+}
+
+/** The entries of an input object still to convert, and how to store each in its output container. */
+interface Fill {
+  entries: Iterator<[unknown, unknown]>;
+  put: (key: unknown, item: unknown) => void;
+}
+
+/** The output for one object of an unpickled tree: a container to fill, or the value itself. */
+function plainShell(value: object): { out: unknown; fill?: Fill } {
+  if (value instanceof PyObject) {
+    // dict subclasses such as dnnlib.util.EasyDict are their items; other objects keep class and state.
+    if (value.dictItems.size > 0 || value.state === undefined) return plainShell(value.dictItems);
+    const out: Record<string, unknown> = { __class__: value.className };
+    return { out, fill: { entries: new Map([['state', value.state]]).entries(), put: (key, item) => (out[key as string] = item) } };
+  }
+  if (value instanceof Map) {
+    const out: Record<string, unknown> = {};
+    return { out, fill: { entries: value.entries(), put: (key, item) => setEntry(out, keyText(key), item) } };
+  }
+  if (Array.isArray(value) || value instanceof Set) {
+    const out: unknown[] = [];
+    return { out, fill: { entries: [...value].entries(), put: (index, item) => (out[index as number] = item) } };
+  }
+  if (value instanceof PyGlobal) return { out: { __global__: value.qualifiedName } };
+  return { out: value };
+}
+
+/** `object[key] = value` as data: defineProperty, so that a key named '__proto__' cannot replace the prototype. */
+export function setEntry<T>(object: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** A dict key as a name: strings as they are, numbers in decimal, anything else (a tuple…) described. */
+export function keyText(key: unknown): string {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'number' || typeof key === 'boolean' || key === null) return String(key);
+  return describeValue(key);
+}
+
+/**
+ * A short description of unpickled data for messages, bounded in length and depth whatever the data
+ * (deeply nested, shared, cyclic or huge).
+ */
+export function describeValue(value: unknown, depth = 0): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'bigint') {
+    const digits = value.toString(16).replace('-', '');
+    return digits.length > 16 ? `<${4 * digits.length}-bit integer>` : String(value);
+  }
+  if (value === null || typeof value !== 'object') return String(value);
+  if (value instanceof PyGlobal) return value.qualifiedName;
+  if (value instanceof PyObject) return `<${value.className} object>`;
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  const items = (entries: Iterable<unknown>, size: number, describe: (item: unknown) => string) => {
+    const shown: string[] = [];
+    for (const entry of entries) {
+      if (shown.length === 6) return `${shown.join(', ')}, … (${size} items)`;
+      shown.push(describe(entry));
+    }
+    return shown.join(', ');
+  };
+  const inner = (item: unknown) => describeValue(item, depth + 1);
+  if (Array.isArray(value)) return depth >= 2 ? '[…]' : `[${items(value, value.length, inner)}]`;
+  if (value instanceof Set) return depth >= 2 ? '{…}' : `{${items(value, value.size, inner)}}`;
+  if (value instanceof Map) {
+    const pair = (entry: unknown) => `${inner((entry as [unknown, unknown])[0])}: ${inner((entry as [unknown, unknown])[1])}`;
+    return depth >= 2 ? '{…}' : `{${items(value, value.size, pair)}}`;
+  }
+  return `<${value.constructor?.name ?? 'object'}>`;
 }
 
 const UTF8 = new TextDecoder('utf-8');
 const LATIN1 = new TextDecoder('latin1');
+
+/**
+ * What the machine's objects cost in memory, in bytes, as measured on Node 20 (a Map with its table, an
+ * inert PyObject with its Map and array…), for the budget. Each value pushed costs a `slot`: that covers
+ * the stack and, once the value is moved into a container, its place there.
+ */
+const COST = { slot: 16, array: 48, map: 200, set: 160, object: 320 } as const;
+
+/** A shallow estimate of what a constructor or a BUILD allocated, for the budget. */
+function allocatedBytes(value: unknown): number {
+  if (typeof value === 'string') return 2 * value.length;
+  if (value instanceof LoadedTensor) return value.hostBytes;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (Array.isArray(value)) return COST.array + COST.slot * value.length;
+  if (value instanceof Map) return COST.map + 2 * COST.slot * value.size;
+  if (value instanceof Set) return COST.set + 2 * COST.slot * value.size;
+  if (value instanceof PyObject) return COST.object;
+  return 0;
+}
 
 class Unpickler {
   private pos: number;
@@ -167,6 +270,7 @@ class Unpickler {
   private readonly marks: unknown[][] = [];
   private readonly memo = new Map<number, unknown>();
   private readonly view: DataView;
+  private readonly budget: ReadBudget;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -175,6 +279,7 @@ class Unpickler {
   ) {
     this.pos = start;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.budget = options.budget ?? new ReadBudget(options.file, bytes.length);
   }
 
   run(): { value: unknown; end: number } {
@@ -228,6 +333,13 @@ class Unpickler {
     return Number(value);
   }
 
+  /** The length operand of BINSTRING and LONG4, which Python writes as a signed int32. */
+  private signedLength(opcode: string): number {
+    const n = this.i32();
+    if (n < 0) throw this.fail(`negative ${opcode} length ${n}`);
+    return n;
+  }
+
   private take(n: number): Uint8Array {
     const at = this.need(n);
     return this.bytes.subarray(at, at + n);
@@ -235,8 +347,10 @@ class Unpickler {
 
   /** A copy that owns its memory (the input may be a Node Buffer, whose `slice` is a view). */
   private copy(n: number): Uint8Array {
+    const data = this.take(n);
+    this.charge(n, 'a bytes object');
     const out = new Uint8Array(n);
-    out.set(this.take(n));
+    out.set(data);
     return out;
   }
 
@@ -249,17 +363,32 @@ class Unpickler {
   }
 
   private utf8(n: number): string {
-    return UTF8.decode(this.take(n));
+    const data = this.take(n);
+    this.charge(2 * n, 'a string');
+    return UTF8.decode(data);
   }
 
   private latin1(n: number): string {
-    return LATIN1.decode(this.take(n));
+    const data = this.take(n);
+    this.charge(2 * n, 'a string');
+    return LATIN1.decode(data);
+  }
+
+  private charge(bytes: number, what: string): void {
+    this.budget.charge(bytes, () => `${what} at pickle byte ${this.pos}`);
   }
 
   // --- the stack ---------------------------------------------------------------------------------
 
   private push(value: unknown): void {
+    this.charge(COST.slot, 'the stack');
     this.stack.push(value);
+  }
+
+  /** Pushes a container the opcode just made, charging what an empty one of its kind takes. */
+  private pushNew(value: unknown[] | Map<unknown, unknown> | Set<unknown>): void {
+    this.charge(Array.isArray(value) ? COST.array : value instanceof Map ? COST.map : COST.set, 'a container');
+    this.push(value);
   }
 
   private pop(): unknown {
@@ -280,6 +409,11 @@ class Unpickler {
     return items;
   }
 
+  private memoPut(index: number): void {
+    this.charge(2 * COST.slot, 'the memo');
+    this.memo.set(index, this.top());
+  }
+
   private memoGet(index: number): unknown {
     if (!this.memo.has(index)) throw this.fail(`memo entry ${index} is missing (corrupt pickle)`);
     return this.memo.get(index);
@@ -288,6 +422,7 @@ class Unpickler {
   // --- globals and objects -----------------------------------------------------------------------
 
   private global(module: string, name: string): unknown {
+    this.charge(COST.array, 'a global');
     const qualifiedName = `${module}.${name}`;
     const construct = this.options.constructors[qualifiedName];
     return construct !== undefined ? new PyCallable(qualifiedName, construct) : new PyGlobal(module, name);
@@ -297,7 +432,10 @@ class Unpickler {
     if (!Array.isArray(args)) throw this.fail('REDUCE arguments are not a tuple');
     if (callable instanceof PyCallable) {
       try {
-        return callable.call(args);
+        const result = callable.call(args);
+        // Constructors that pass their argument through (Parameter, TorchScript's typed lists) allocate nothing.
+        if (result !== args[0]) this.charge(allocatedBytes(result), `${callable.qualifiedName}(…)`);
+        return result;
       } catch (err) {
         if (err instanceof CheckpointError) throw err;
         throw this.fail(`${callable.qualifiedName}: ${err instanceof Error ? err.message : String(err)}`, err);
@@ -315,13 +453,17 @@ class Unpickler {
   private instantiate(cls: unknown, args: unknown[]): unknown {
     // NEWOBJ is cls.__new__(cls, *args): known constructors build their data, unknown classes stay inert.
     if (cls instanceof PyCallable) return this.call(cls, args);
-    if (cls instanceof PyGlobal) return new PyObject(cls.qualifiedName, args);
+    if (cls instanceof PyGlobal) {
+      this.charge(COST.object, 'an object');
+      return new PyObject(cls.qualifiedName, args);
+    }
     throw this.fail('NEWOBJ on something that is not a class');
   }
 
   private build(target: unknown, state: unknown): void {
     if (typeof target === 'object' && target !== null && SET_STATE in target) {
       (target as Buildable)[SET_STATE](state);
+      this.charge(allocatedBytes(target), 'BUILD');
     } else if (target instanceof PyObject) {
       target.state = state;
     } else if (target instanceof Map) {
@@ -339,9 +481,10 @@ class Unpickler {
   }
 
   private appendItems(target: unknown, items: unknown[]): void {
-    if (Array.isArray(target)) target.push(...items);
-    else if (target instanceof PyObject) target.listItems.push(...items);
-    else throw this.fail('APPEND on something that is not a list');
+    const list = Array.isArray(target) ? target : target instanceof PyObject ? target.listItems : undefined;
+    if (list === undefined) throw this.fail('APPEND on something that is not a list');
+    // A loop, not push(...items): APPENDS can carry more items than a call takes arguments.
+    for (const item of items) list.push(item);
   }
 
   private addItems(target: unknown, items: unknown[]): void {
@@ -359,16 +502,18 @@ class Unpickler {
   // --- numbers -----------------------------------------------------------------------------------
 
   private long(raw: Uint8Array): number | bigint {
-    // Little-endian two's complement of any length.
-    let value = 0n;
-    for (let i = raw.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(raw[i]);
-    if (raw.length > 0 && raw[raw.length - 1] & 0x80) value -= 1n << BigInt(raw.length * 8);
+    // Little-endian two's complement of any length, read as one hexadecimal literal (linear time; adding
+    // a byte at a time with shifts copies the growing number each time, quadratic for long ones).
+    if (raw.length === 0) return 0;
+    this.charge(2 * raw.length, 'an integer');
+    let value = BigInt(`0x${Buffer.from(raw).reverse().toString('hex')}`);
+    if (raw[raw.length - 1]! & 0x80) value -= 1n << BigInt(raw.length * 8);
     return smallest(value);
   }
 
   private decimalInt(text: string): number | bigint {
     const digits = text.endsWith('L') ? text.slice(0, -1) : text;
-    if (!/^[-+]?\d+$/.test(digits)) throw this.fail(`bad integer literal '${text}'`);
+    if (!/^[-+]?\d+$/.test(digits)) throw this.fail(`bad integer literal ${describeValue(text)}`);
     return smallest(BigInt(digits));
   }
 
@@ -386,6 +531,7 @@ class Unpickler {
 
       // Stack manipulation.
       case 0x28: // MARK
+        this.charge(COST.array, 'a MARK');
         this.marks.push(this.stack);
         this.stack = [];
         return;
@@ -402,16 +548,16 @@ class Unpickler {
 
       // Memo.
       case 0x70: // PUT
-        this.memo.set(Number(this.decimalInt(this.line())), this.top());
+        this.memoPut(Number(this.decimalInt(this.line())));
         return;
       case 0x71: // BINPUT
-        this.memo.set(this.u8(), this.top());
+        this.memoPut(this.u8());
         return;
       case 0x72: // LONG_BINPUT
-        this.memo.set(this.u32(), this.top());
+        this.memoPut(this.u32());
         return;
       case 0x94: // MEMOIZE
-        this.memo.set(this.memo.size, this.top());
+        this.memoPut(this.memo.size);
         return;
       case 0x67: // GET
         this.push(this.memoGet(Number(this.decimalInt(this.line()))));
@@ -455,13 +601,9 @@ class Unpickler {
       case 0x8a: // LONG1
         this.push(this.long(this.take(this.u8())));
         return;
-      case 0x8b: {
-        // LONG4
-        const n = this.i32();
-        if (n < 0) throw this.fail('negative LONG4 length');
-        this.push(this.long(this.take(n)));
+      case 0x8b: // LONG4
+        this.push(this.long(this.take(this.signedLength('LONG4'))));
         return;
-      }
       case 0x46: // FLOAT (protocol 0)
         this.push(Number.parseFloat(this.line()));
         return;
@@ -486,7 +628,7 @@ class Unpickler {
         this.push(pythonStringLiteral(this.line(), (m) => this.fail(m)));
         return;
       case 0x54: // BINSTRING (Python 2 str, kept as latin-1 text)
-        this.push(this.latin1(this.i32()));
+        this.push(this.latin1(this.signedLength('BINSTRING')));
         return;
       case 0x55: // SHORT_BINSTRING
         this.push(this.latin1(this.u8()));
@@ -509,32 +651,32 @@ class Unpickler {
 
       // Containers.
       case 0x29: // EMPTY_TUPLE
-        this.push([]);
+        this.pushNew([]);
         return;
       case 0x74: // TUPLE
-        this.push(this.popMark());
+        this.pushNew(this.popMark());
         return;
       case 0x85: // TUPLE1
-        this.push([this.pop()]);
+        this.pushNew([this.pop()]);
         return;
       case 0x86: {
         // TUPLE2
         const b = this.pop();
-        this.push([this.pop(), b]);
+        this.pushNew([this.pop(), b]);
         return;
       }
       case 0x87: {
         // TUPLE3
         const c = this.pop();
         const b = this.pop();
-        this.push([this.pop(), b, c]);
+        this.pushNew([this.pop(), b, c]);
         return;
       }
       case 0x5d: // EMPTY_LIST
-        this.push([]);
+        this.pushNew([]);
         return;
       case 0x6c: // LIST
-        this.push(this.popMark());
+        this.pushNew(this.popMark());
         return;
       case 0x61: {
         // APPEND
@@ -549,13 +691,13 @@ class Unpickler {
         return;
       }
       case 0x7d: // EMPTY_DICT
-        this.push(new Map());
+        this.pushNew(new Map());
         return;
       case 0x64: {
         // DICT
         const dict = new Map();
         this.setItems(dict, this.popMark());
-        this.push(dict);
+        this.pushNew(dict);
         return;
       }
       case 0x73: {
@@ -572,7 +714,7 @@ class Unpickler {
         return;
       }
       case 0x8f: // EMPTY_SET
-        this.push(new Set());
+        this.pushNew(new Set());
         return;
       case 0x90: {
         // ADDITEMS
@@ -581,7 +723,7 @@ class Unpickler {
         return;
       }
       case 0x91: // FROZENSET
-        this.push(new Set(this.popMark()));
+        this.pushNew(new Set(this.popMark()));
         return;
 
       // Globals, calls and objects.
@@ -618,6 +760,7 @@ class Unpickler {
         const args = this.pop();
         if (!Array.isArray(args)) throw this.fail('NEWOBJ_EX arguments are not a tuple');
         const all = kwargs instanceof Map && kwargs.size > 0 ? [...args, kwargs] : args;
+        if (all !== args) this.charge(allocatedBytes(all), 'NEWOBJ_EX arguments');
         this.push(this.instantiate(this.pop(), all));
         return;
       }

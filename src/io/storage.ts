@@ -32,6 +32,9 @@ export const ITEM_SIZE: Record<ElementType, number> = {
   bool: 1,
 };
 
+/** Bytes per element once on the host: floats are float32 there. */
+export const HOST_ITEM_SIZE: Record<ElementType, number> = { ...ITEM_SIZE, float16: 4, bfloat16: 4, float64: 4 };
+
 // All these file formats are little-endian; the typed-array views below use the host order.
 if (endianness() !== 'LE') throw new Error('ganvec io: a little-endian host is required');
 
@@ -160,12 +163,37 @@ export function gatherStrided<D extends TensorData>(
 
 /**
  * A tensor read from a file. It is a plain host `Tensor` (C order, floats as float32) that also remembers
- * the element type the file stored, e.g. 'float16' for OpenAI's released CLIP weights.
+ * the element type the file stored, e.g. 'float16' for OpenAI's released CLIP weights. A strided view is
+ * given as a function that copies it out of its storage, called on first use of `data`: describing a
+ * checkpoint (`ganvec info`) copies nothing.
  */
 export class LoadedTensor implements Tensor<TensorData> {
+  private values: TensorData | undefined;
+  private materialise: (() => TensorData) | undefined;
+
   constructor(
-    public data: TensorData,
+    data: TensorData | (() => TensorData),
     public shape: number[],
     public storedAs: ElementType,
-  ) {}
+  ) {
+    this.data = data;
+  }
+
+  get data(): TensorData {
+    if (this.values === undefined) {
+      this.values = this.materialise!();
+      this.materialise = undefined;
+    }
+    return this.values;
+  }
+
+  set data(data: TensorData | (() => TensorData)) {
+    this.values = typeof data === 'function' ? undefined : data;
+    this.materialise = typeof data === 'function' ? data : undefined;
+  }
+
+  /** What `data` takes, or will take once materialised. */
+  get hostBytes(): number {
+    return numel(this.shape) * HOST_ITEM_SIZE[this.storedAs];
+  }
 }

@@ -1,11 +1,14 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import type { ByteSource } from './byte-source.js';
 import { CheckpointError } from './errors.js';
+import type { ReadBudget } from './read-budget.js';
 
 /**
  * Reading zip archives (torch.save since PyTorch 1.6 and TorchScript archives are zips) by random access,
  * so a multi-gigabyte checkpoint is never read whole: only the central directory and the records asked for.
  * Supports ZIP64 (end-of-central-directory record, locator and extra fields), stored and deflated entries.
+ * Every entry read is charged to the file's memory budget first (entries may overlap, so the same bytes
+ * can be claimed many times), and deflate is never asked for more than the entry declares.
  */
 
 export interface ZipEntry {
@@ -24,6 +27,8 @@ const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
 const STORED = 0;
 const DEFLATED = 8;
+/** Deflate's best case is a 258-byte match per two bits: no stream expands more than this. */
+const MAX_DEFLATE_RATIO = 1032;
 
 export class ZipArchive {
   /** Entries by name, in central-directory order. */
@@ -32,10 +37,11 @@ export class ZipArchive {
   private constructor(
     private readonly source: ByteSource,
     private readonly file: string,
+    private readonly budget: ReadBudget,
   ) {}
 
-  static open(source: ByteSource, file: string): ZipArchive {
-    const archive = new ZipArchive(source, file);
+  static open(source: ByteSource, file: string, budget: ReadBudget): ZipArchive {
+    const archive = new ZipArchive(source, file, budget);
     archive.readCentralDirectory();
     return archive;
   }
@@ -150,16 +156,21 @@ export class ZipArchive {
     }
     // The local header's name and extra lengths can differ from the central directory's (torch pads here).
     const dataStart = entry.localHeaderOffset + 30 + view(header).getUint16(26, true) + view(header).getUint16(28, true);
-    const stored = this.source.read(dataStart, entry.compressedSize);
-    if (stored.length < entry.compressedSize) {
+    if (entry.method !== STORED && entry.method !== DEFLATED) {
+      throw this.fail(`zip entry ${name} uses compression method ${entry.method}; only stored and deflate are supported`);
+    }
+    const available = Math.max(0, this.source.size - dataStart);
+    if (entry.compressedSize > available) {
+      throw this.fail(`zip entry ${name} needs ${entry.compressedSize} bytes but the file ends after ${available}: the file is truncated`);
+    }
+    if (entry.method === DEFLATED && entry.size > MAX_DEFLATE_RATIO * entry.compressedSize) {
       throw this.fail(
-        `zip entry ${name} needs ${entry.compressedSize} bytes but the file ends after ${stored.length}: the file is truncated`,
+        `zip entry ${name} declares ${entry.size} bytes from ${entry.compressedSize} compressed bytes, more than deflate can expand to (corrupt)`,
       );
     }
-    let data: Uint8Array;
-    if (entry.method === STORED) data = stored;
-    else if (entry.method === DEFLATED) data = this.inflate(name, stored);
-    else throw this.fail(`zip entry ${name} uses compression method ${entry.method}; only stored and deflate are supported`);
+    this.budget.charge(entry.compressedSize + (entry.method === STORED ? 0 : entry.size), () => `zip entry ${name}`);
+    const stored = this.source.read(dataStart, entry.compressedSize);
+    const data = entry.method === STORED ? stored : this.inflate(name, stored, entry.size);
     if (data.length !== entry.size) {
       throw this.fail(`zip entry ${name} has ${data.length} bytes, its directory says ${entry.size}`);
     }
@@ -167,10 +178,15 @@ export class ZipArchive {
     return data;
   }
 
-  private inflate(name: string, compressed: Uint8Array): Uint8Array {
+  /** Inflates at most `size` bytes: a zip bomb's directory says little and its data expands a thousandfold. */
+  private inflate(name: string, compressed: Uint8Array, size: number): Uint8Array {
     try {
-      return new Uint8Array(inflateRawSync(compressed));
+      // maxOutputLength must be at least 1; an empty entry that inflates to one byte fails the size check.
+      return new Uint8Array(inflateRawSync(compressed, { maxOutputLength: Math.max(1, size) }));
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new CheckpointError(this.file, `zip entry ${name} inflates to more than the ${size} bytes its directory declares`, { cause: err });
+      }
       throw new CheckpointError(this.file, `zip entry ${name}: corrupt deflate data`, { cause: err });
     }
   }

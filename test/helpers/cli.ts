@@ -16,6 +16,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Called with each stdout chunk and the child, e.g. to send it a signal mid-run. */
   onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
+  /** Kill the child (SIGKILL) after this many milliseconds: a guard for inputs that used to hang. */
+  timeout?: number;
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
@@ -24,6 +26,8 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
       cwd: options.cwd ?? REPO,
       env: { ...process.env, GANVEC_OFFLINE: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: options.timeout,
+      killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';

@@ -3,7 +3,8 @@
  * Hugging Face `CLIPModel`) is mapped onto these tensors, in OpenAI's orientation, and the configuration
  * is read off their shapes the way openai/CLIP's `build_model` does. One graph builder serves them all.
  */
-import { shapeString, type Tensor, type TensorData } from '../../engine/tensor.js';
+import { shapeString, type Tensor } from '../../engine/tensor.js';
+import { floatTensor, type NamedTensors } from '../named-tensors.js';
 
 export interface LayerNormWeights {
   weight: Float32Array;
@@ -131,7 +132,7 @@ export function clipWeights(tensors: ClipTensors): ClipWeights {
       }
     });
   };
-  if (inChannels !== 3 || vision.patchEmbedding.shape[3] !== patchSize) {
+  if (vision.patchEmbedding.shape.length !== 4 || inChannels !== 3 || vision.patchEmbedding.shape[3] !== patchSize) {
     throw new Error(`CLIP patch embedding has shape ${shapeString(vision.patchEmbedding.shape)}; expected [width, 3, p, p]`);
   }
   expect('vision positional embedding', vision.positionalEmbedding, [grid * grid + 1, vWidth]);
@@ -145,19 +146,9 @@ export function clipWeights(tensors: ClipTensors): ClipWeights {
   expect('token embedding', text.tokenEmbedding, [config.text.vocabSize, tWidth]);
   expect('text positional embedding', text.positionalEmbedding, [config.text.contextLength, tWidth]);
   expectLength('ln_final.bias', text.lnFinal.bias, tWidth);
+  expect('text projection', text.projection, [tWidth, embedDim]);
   checkBlocks('text', text.blocks, tWidth);
   return { ...tensors, config };
-}
-
-/** What the checkpoint readers give: tensors by name. */
-export type NamedTensors = Map<string, Tensor<TensorData>>;
-
-/** Shared by the name maps: a named floating-point tensor, or an error naming what is missing. */
-export function floatTensor(tensors: NamedTensors, name: string): Tensor {
-  const t = tensors.get(name);
-  if (!t) throw new Error(`missing tensor "${name}"`);
-  if (!(t.data instanceof Float32Array)) throw new Error(`tensor "${name}" is not floating point`);
-  return t as Tensor;
 }
 
 export function layerNormAt(tensors: NamedTensors, prefix: string): LayerNormWeights {
@@ -170,6 +161,5 @@ export function linearAt(tensors: NamedTensors, weight: string, bias: string): L
 
 /** The stored logit scale, or OpenAI's initial log(1/0.07) when a file leaves it out. */
 export function logitScaleOf(tensors: NamedTensors): number {
-  const t = tensors.get('logit_scale');
-  return t ? Number(t.data[0]) : Math.log(1 / 0.07);
+  return tensors.has('logit_scale') ? floatTensor(tensors, 'logit_scale', []).data[0]! : Math.log(1 / 0.07);
 }

@@ -12,6 +12,7 @@ import type { SessionOptions } from '../../engine/session.js';
 import { SessionCache } from '../../engine/session-cache.js';
 import { shapeString, type Tensor } from '../../engine/tensor.js';
 import { readCheckpoint } from '../../io/checkpoint.js';
+import { CheckpointError } from '../../io/errors.js';
 import { resolveModel } from '../../registry/resolve-model.js';
 import type { ClipWeights } from './architecture.js';
 import { endOfTextSelector, imageEncoder, textEncoder } from './graph.js';
@@ -152,7 +153,7 @@ export async function readClipFile(path: string): Promise<{ weights: ClipWeights
         'or Hugging Face CLIPModel names such as vision_model.embeddings.patch_embedding.weight)',
     );
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`, { cause: err });
+    throw new CheckpointError(path, (err as Error).message, { cause: err });
   }
 }
 

@@ -8,9 +8,10 @@
  */
 import type { Tensor } from '../../engine/tensor.js';
 import {
-  clipWeights, floatTensor, layerNormAt, linearAt, logitScaleOf,
-  type ClipWeights, type LinearWeights, type NamedTensors, type ResidualBlockWeights,
+  clipWeights, layerNormAt, linearAt, logitScaleOf,
+  type ClipWeights, type LinearWeights, type ResidualBlockWeights,
 } from './architecture.js';
+import { floatTensor, type NamedTensors } from '../named-tensors.js';
 
 export function isHuggingFaceClip(tensors: NamedTensors): boolean {
   return tensors.has('vision_model.embeddings.patch_embedding.weight') || tensors.has('text_model.embeddings.token_embedding.weight');
@@ -20,8 +21,12 @@ const hfLinear = (tensors: NamedTensors, p: string) => linearAt(tensors, `${p}.w
 
 /** Separate q, k, v linears → one in-projection with rows q | k | v. */
 function stackedQkv(tensors: NamedTensors, prefix: string): LinearWeights {
-  const parts = ['q_proj', 'k_proj', 'v_proj'].map((p) => hfLinear(tensors, `${prefix}.${p}`));
-  const [rows, cols] = parts[0]!.weight.shape as [number, number];
+  const [rows, cols] = floatTensor(tensors, `${prefix}.q_proj.weight`, [undefined, undefined]).shape as [number, number];
+  // q, k and v must agree: they are stacked into one matrix.
+  const parts = ['q_proj', 'k_proj', 'v_proj'].map((p) => ({
+    weight: floatTensor(tensors, `${prefix}.${p}.weight`, [rows, cols]),
+    bias: floatTensor(tensors, `${prefix}.${p}.bias`, [rows]).data,
+  }));
   const weight = new Float32Array(3 * rows * cols);
   const bias = new Float32Array(3 * rows);
   parts.forEach((p, i) => {
@@ -64,14 +69,14 @@ export function fromHuggingFace(tensors: NamedTensors): ClipWeights {
       lnPre: layerNormAt(tensors, 'vision_model.pre_layrnorm'),
       blocks: encoderLayers(tensors, 'vision_model'),
       lnPost: layerNormAt(tensors, 'vision_model.post_layernorm'),
-      proj: transposed(floatTensor(tensors, 'visual_projection.weight')),
+      proj: transposed(floatTensor(tensors, 'visual_projection.weight', [undefined, undefined])),
     },
     text: {
       tokenEmbedding: floatTensor(tensors, 'text_model.embeddings.token_embedding.weight'),
       positionalEmbedding: floatTensor(tensors, 'text_model.embeddings.position_embedding.weight'),
       blocks: encoderLayers(tensors, 'text_model'),
       lnFinal: layerNormAt(tensors, 'text_model.final_layer_norm'),
-      projection: transposed(floatTensor(tensors, 'text_projection.weight')),
+      projection: transposed(floatTensor(tensors, 'text_projection.weight', [undefined, undefined])),
     },
     logitScale: logitScaleOf(tensors),
   });

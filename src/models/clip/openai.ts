@@ -5,9 +5,10 @@
  * `input_resolution`, `context_length` and `vocab_size` that the TorchScript files carry are ignored.
  */
 import {
-  clipWeights, floatTensor, layerNormAt, linearAt, logitScaleOf,
-  type ClipWeights, type NamedTensors, type ResidualBlockWeights,
+  clipWeights, layerNormAt, linearAt, logitScaleOf,
+  type ClipWeights, type ResidualBlockWeights,
 } from './architecture.js';
+import { floatTensor, type NamedTensors } from '../named-tensors.js';
 
 /** True when the names are openai/CLIP's (ViT or ResNet image tower). */
 export function isOpenAIClip(tensors: NamedTensors): boolean {

@@ -2,10 +2,12 @@
  * NVIDIA stylegan2-ada-pytorch `Generator` (G_ema of a network pickle) → the format-neutral generator.
  * Gains folded as NVIDIA applies them: FullyConnectedLayer weight × lr/sqrt(in), bias × lr; ToRGB styles
  * × 1/sqrt(in). SynthesisLayer weights stay unscaled: NVIDIA demodulates the raw weight.
- * Class-conditional and StyleGAN3 generators are recognised and refused.
+ * Class-conditional and StyleGAN3 generators are recognised and refused. The init kwargs are checked
+ * to describe a generator, and every tensor read against the shapes they and the tensors before imply.
  */
-import type { Tensor } from '../../engine/tensor.js';
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
+import { describeValue } from '../../io/pickle.js';
+import { floatTensor, type ShapePattern } from '../named-tensors.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 
 function kwargs(net: NvidiaNetwork, key: string): Record<string, unknown> {
@@ -13,43 +15,65 @@ function kwargs(net: NvidiaNetwork, key: string): Record<string, unknown> {
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 }
 
+function positiveInteger(value: unknown, what: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new Error(`${what} ${describeValue(value)} is not a positive integer`);
+  return value as number;
+}
+
+function positiveNumber(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !(value > 0) || value === Infinity) throw new Error(`${what} ${describeValue(value)} is not a positive number`);
+  return value;
+}
+
 export function fromNvidia(net: NvidiaNetwork): StyleGAN2 {
   const t = net.tensors;
-  const take = (name: string): Tensor => {
-    const x = t.get(name);
-    if (!x || !(x.data instanceof Float32Array)) throw new Error(`missing tensor "${name}"`);
-    return x as Tensor;
-  };
+  const take = (name: string, shape: ShapePattern) => floatTensor(t, name, shape);
   if ([...t.keys()].some((k) => k.startsWith('synthesis.input.') || /^synthesis\.L\d+_/.test(k))) {
     throw new Error('this is a StyleGAN3 generator; ganvec supports StyleGAN2 networks for now');
   }
-  const cDim = Number(net.initKwargs.c_dim ?? 0);
-  if (cDim > 0 || t.has('mapping.embed.weight')) {
-    throw new Error(`this generator is class-conditional (c_dim ${cDim}); ganvec supports unconditional generators for now`);
+  const cDim = net.initKwargs.c_dim ?? 0;
+  if (cDim !== 0 || t.has('mapping.embed.weight')) {
+    throw new Error(`this generator is class-conditional (c_dim ${describeValue(cDim)}); ganvec supports unconditional generators for now`);
   }
   const synthesisKwargs = kwargs(net, 'synthesis_kwargs');
   const architecture = synthesisKwargs.architecture ?? 'skip';
-  if (architecture !== 'skip') throw new Error(`synthesis architecture "${String(architecture)}" is not supported (only "skip", as in config-f)`);
-  const lrMul = Number(kwargs(net, 'mapping_kwargs').lr_multiplier ?? 0.01);
+  if (architecture !== 'skip') throw new Error(`synthesis architecture ${describeValue(architecture)} is not supported (only "skip", as in config-f)`);
+  const lrMul = positiveNumber(kwargs(net, 'mapping_kwargs').lr_multiplier ?? 0.01, 'mapping lr_multiplier');
+  const clamp = synthesisKwargs.conv_clamp ?? null;
+  const convClamp = clamp === null ? null : positiveNumber(clamp, 'conv_clamp');
+  const styleDim = positiveInteger(net.initKwargs.w_dim, 'w_dim');
+  if (positiveInteger(net.initKwargs.z_dim, 'z_dim') !== styleDim) throw new Error('z_dim differs from w_dim: not supported');
+  const size = net.initKwargs.img_resolution;
+  if (!Number.isSafeInteger(size) || (size as number) < 4 || Math.log2(size as number) % 1 !== 0) {
+    throw new Error(`img_resolution ${describeValue(size)} is not a power of two ≥ 4`);
+  }
+  if (t.has(`synthesis.b${2 * (size as number)}.torgb.weight`)) {
+    throw new Error(`its init kwargs say img_resolution ${size as number} but it has layers for ${2 * (size as number)}`);
+  }
 
-  const fc = (name: string, lr: number, extraGain = 1): DenseWeights => {
-    const w = take(`${name}.weight`);
-    const gain = (lr / Math.sqrt(w.shape[1]!)) * extraGain;
-    return { weight: { data: w.data.map((x) => x * gain), shape: [...w.shape] }, bias: take(`${name}.bias`).data.map((x) => x * lr * extraGain) };
+  /** FullyConnectedLayer [out, in] and its bias [out]. */
+  const fc = (name: string, out: number | undefined, inFeatures: number, lr: number, extraGain = 1): DenseWeights => {
+    const w = take(`${name}.weight`, [out, inFeatures]);
+    const gain = (lr / Math.sqrt(inFeatures)) * extraGain;
+    const b = take(`${name}.bias`, [w.shape[0]!]);
+    return { weight: { data: w.data.map((x) => x * gain), shape: [...w.shape] }, bias: b.data.map((x) => x * lr * extraGain) };
   };
 
+  // z_dim → layer features → … → w_dim: each layer takes what the one before gives.
+  let layers = 0;
+  while (t.has(`mapping.fc${layers}.weight`)) layers++;
   const mapping: DenseWeights[] = [];
-  for (let i = 0; t.has(`mapping.fc${i}.weight`); i++) mapping.push(fc(`mapping.fc${i}`, lrMul));
-  const constInput = take('synthesis.b4.const');
-  const size = Number(net.initKwargs.img_resolution);
-  const styleDim = Number(net.initKwargs.w_dim ?? mapping[0]?.weight.shape[0]);
-  if (Number(net.initKwargs.z_dim) !== styleDim) throw new Error('z_dim differs from w_dim: not supported');
+  for (let i = 0, features = styleDim; i < layers; i++) {
+    mapping.push(fc(`mapping.fc${i}`, i === layers - 1 ? styleDim : undefined, features, lrMul));
+    features = mapping[i]!.weight.shape[0]!;
+  }
+  const constInput = take('synthesis.b4.const', [undefined, 4, 4]);
   const channels: Record<number, number> = { 4: constInput.shape[0]! };
 
-  const styled = (block: number, layer: 'conv0' | 'conv1', name: string): StyledConvWeights => {
+  const styled = (block: number, layer: 'conv0' | 'conv1', name: string, inC: number): StyledConvWeights => {
     const p = `synthesis.b${block}.${layer}`;
-    const weight = take(`${p}.weight`);
-    const [out, inC] = weight.shape as [number, number];
+    const weight = take(`${p}.weight`, [undefined, inC, 3, 3]);
+    const out = weight.shape[0]!;
     channels[block] = out;
     return {
       name,
@@ -57,38 +81,37 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN2 {
       outChannels: out,
       resolution: block,
       upsample: layer === 'conv0',
-      affine: fc(`${p}.affine`, 1),
+      affine: fc(`${p}.affine`, inC, styleDim, 1),
       weight,
-      noiseStrength: take(`${p}.noise_strength`).data[0]!,
-      noiseConst: take(`${p}.noise_const`).data,
-      bias: take(`${p}.bias`).data,
+      noiseStrength: take(`${p}.noise_strength`, []).data[0]!,
+      noiseConst: take(`${p}.noise_const`, [block, block]).data,
+      bias: take(`${p}.bias`, [out]).data,
     };
   };
   const toRgb = (block: number): ToRgbWeights => {
     const p = `synthesis.b${block}.torgb`;
-    const weight = take(`${p}.weight`);
-    const inC = weight.shape[1]!;
-    return { inChannels: inC, resolution: block, affine: fc(`${p}.affine`, 1, 1 / Math.sqrt(inC)), weight, bias: take(`${p}.bias`).data };
+    const inC = channels[block]!;
+    const weight = take(`${p}.weight`, [3, inC, 1, 1]);
+    return { inChannels: inC, resolution: block, affine: fc(`${p}.affine`, inC, styleDim, 1, 1 / Math.sqrt(inC)), weight, bias: take(`${p}.bias`, [3]).data };
   };
 
-  const convs = [styled(4, 'conv1', 'conv1')];
+  const convs = [styled(4, 'conv1', 'conv1', channels[4]!)];
   const toRgbs = [toRgb(4)];
-  for (let res = 8, k = 0; res <= size; res *= 2, k += 2) {
-    convs.push(styled(res, 'conv0', `convs.${k}`), styled(res, 'conv1', `convs.${k + 1}`));
+  for (let res = 8, k = 0; res <= (size as number); res *= 2, k += 2) {
+    convs.push(styled(res, 'conv0', `convs.${k}`, channels[res / 2]!));
+    convs.push(styled(res, 'conv1', `convs.${k + 1}`, channels[res]!));
     toRgbs.push(toRgb(res));
   }
-  const wAvg = t.get('mapping.w_avg');
-  const clamp = synthesisKwargs.conv_clamp;
   return {
-    size,
+    size: size as number,
     styleDim,
-    nLatent: 2 * Math.log2(size) - 2,
+    nLatent: 2 * Math.log2(size as number) - 2,
     channels,
     mapping,
-    wAvg: wAvg?.data instanceof Float32Array ? wAvg.data : undefined,
+    wAvg: t.has('mapping.w_avg') ? take('mapping.w_avg', [styleDim]).data : undefined,
     constInput,
     convs,
     toRgbs,
-    convClamp: typeof clamp === 'number' ? clamp : null,
+    convClamp,
   };
 }
