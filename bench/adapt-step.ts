@@ -5,12 +5,12 @@
  * and 4, fused or in micro-batches (less memory, one more adapted forward pass).
  */
 import { randomClipWeights } from './clip.js';
-import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
-import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
+import { fromRosinality } from '../src/generators/stylegan2/rosinality.js';
+import { randomRosinalityStateDict } from '../src/generators/stylegan2/random-weights.js';
 import { mixStyles, toWPlus } from '../src/generators/latents.js';
 import { seededDraws } from '../src/train/step-draws.js';
 import { Generator } from '../src/generators/generator.js';
-import { stylegan2 } from '../src/models/stylegan2/family.js';
+import { stylegan2 } from '../src/generators/stylegan2/family.js';
 import { drawShape } from '../src/train/loop.js';
 import { createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/random/random-state.js';

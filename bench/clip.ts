@@ -2,9 +2,9 @@
  * CLIP image-encoder speed: ViT-B/32 with random weights of the real shapes (no file needed), seconds
  * per image at batch 1 and 8. PyTorch reference: 0.18 s/image (../shared/ANCHORS.md).
  */
-import { clipWeights, type ClipWeights, type LayerNormWeights, type LinearWeights, type ResidualBlockWeights } from '../src/models/clip/architecture.js';
-import { Clip } from '../src/models/clip/clip.js';
-import type { Tensor } from '../src/engine/tensor.js';
+import { clipWeights, type ClipWeights, type LayerNormWeights, type LinearWeights, type ResidualBlockWeights } from '../src/clip/architecture.js';
+import { Clip } from '../src/clip/clip.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
 interface TowerShape {

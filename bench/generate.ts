@@ -1,8 +1,8 @@
 /** Generation speed: config-f StyleGAN2 with random weights of the real shapes (DESIGN.md §3). */
-import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
-import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
+import { fromRosinality } from '../src/generators/stylegan2/rosinality.js';
+import { randomRosinalityStateDict } from '../src/generators/stylegan2/random-weights.js';
 import { Generator } from '../src/generators/generator.js';
-import { stylegan2 } from '../src/models/stylegan2/family.js';
+import { stylegan2 } from '../src/generators/stylegan2/family.js';
 import { zFromSeeds } from '../src/generators/latents.js';
 import { timeRuns, type BenchRow } from './measure.js';
 

@@ -8,27 +8,28 @@
  *   const images = await G.generate({ z: zFromSeeds([0, 1], G.styleDim), domain: run.vector });
  *   const { domain, w } = await G.vjp({ w: W }, cotangent); // gradients of sum(images · cotangent)
  */
-export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './engine/tensor.js';
+export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './core/tensor.js';
 export { batchSlice } from './engine/batching.js';
 export type { Device, SessionOptions } from './engine/session.js';
 
-export { loadGenerator, readGeneratorFile, type LoadGeneratorOptions } from './generators/load.js';
+export { loadGenerator, loadClip, type LoadGeneratorOptions, type LoadClipOptions } from './registry/load.js';
+export { generatorFromFile, readGeneratorFile } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
-export { randomRosinalityStateDict } from './models/stylegan2/random-weights.js';
+export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
 export type { Parameterisation, ParameterLayer } from './parameterisations/parameterisation.js';
 export type { LayerSelection } from './parameterisations/layer-selection.js';
 
-export { loadClip, type Clip } from './models/clip/clip.js';
-export { loadPhotos } from './models/clip/preprocess.js';
+export { clipFromFile, type Clip } from './clip/clip.js';
+export { loadPhotos } from './clip/preprocess.js';
 export { unitRows, unitVector } from './train/unit-vectors.js';
 export {
   tokenize, encode as encodeText, decode as decodeTokens, CONTEXT_LENGTH, START_OF_TEXT, END_OF_TEXT, TextTooLongError,
-} from './models/clip/tokenizer.js';
+} from './clip/tokenizer.js';
 
 export { adapt, IMAGE_LOSSES, TEXT_LOSSES, type AdaptOptions, type AdaptOutcome } from './train/adapt.js';
 export { DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/loop.js';

@@ -12,12 +12,13 @@ import { grad } from '../src/engine/grad.js';
 import { Graph, type Value } from '../src/engine/graph.js';
 import { div, mul, reduceSum, sqrt, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
-import type { Tensor } from '../src/engine/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import { readNpy } from '../src/io/npy.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
-import { loadClip, type Clip } from '../src/models/clip/clip.js';
-import { endOfTextSelector, imageEncoder, textEncoder } from '../src/models/clip/graph.js';
+import { type Clip } from '../src/clip/clip.js';
+import { loadClip } from '../src/registry/load.js';
+import { endOfTextSelector, imageEncoder, textEncoder } from '../src/clip/graph.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 
 const SET = 'clip-tiny-a';

@@ -12,11 +12,11 @@ import { grad } from '../src/engine/grad.js';
 import { Graph } from '../src/engine/graph.js';
 import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
-import type { Tensor } from '../src/engine/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { readNpy } from '../src/io/npy.js';
 import {
   bicubicResizeMatrix, CLIP_MEAN, CLIP_STD, generatorImageToClip, loadPhotos, resizeCropMatrices,
-} from '../src/models/clip/preprocess.js';
+} from '../src/clip/preprocess.js';
 import { assertClose } from './helpers/golden.js';
 import { Rng } from './helpers/random.js';
 

@@ -4,11 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Tensor } from '../src/engine/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
-import { loadClip } from '../src/models/clip/clip.js';
-import { fromOpenAI } from '../src/models/clip/openai.js';
+import { loadClip } from '../src/registry/load.js';
+import { fromOpenAI } from '../src/clip/openai.js';
 import { GOLDENS } from './helpers/golden.js';
 
 const tiny = (await readCheckpoint(`${GOLDENS}clip-tiny-a/clip_state_dict.pt`)).tensors as Map<string, Tensor>;

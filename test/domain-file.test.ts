@@ -15,7 +15,7 @@ import {
 import { writeNpy } from '../src/io/npy.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import type { Generator } from '../src/generators/generator.js';
-import { loadGenerator } from '../src/generators/load.js';
+import { loadGenerator } from '../src/registry/load.js';
 import { VERSION } from '../src/version.js';
 import { golden, GOLDENS } from './helpers/golden.js';
 

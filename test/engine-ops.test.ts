@@ -9,7 +9,7 @@ import { Graph, type DType, type Value } from '../src/engine/graph.js';
 import { toOnnx } from '../src/engine/onnx.js';
 import * as ops from '../src/engine/ops.js';
 import { Session, type Feeds } from '../src/engine/session.js';
-import type { Tensor, TensorData } from '../src/engine/tensor.js';
+import type { Tensor, TensorData } from '../src/core/tensor.js';
 import * as ref from './helpers/reference.js';
 import { Rng } from './helpers/random.js';
 

@@ -12,9 +12,9 @@ import { baseModelMetadata, writeDomainFile } from '../src/domains/domain-file.j
 import { imageToRgb8 } from '../src/io/image.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
-import type { Tensor } from '../src/engine/tensor.js';
-import { loadGenerator } from '../src/generators/load.js';
-import { randomRosinalityStateDict } from '../src/models/stylegan2/random-weights.js';
+import type { Tensor } from '../src/core/tensor.js';
+import { loadGenerator } from '../src/registry/load.js';
+import { randomRosinalityStateDict } from '../src/generators/stylegan2/random-weights.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 

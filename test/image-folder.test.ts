@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { imageSetDigest, ImageSetError, readImageSet } from '../src/io/image-folder.js';
-import { CLIP_MEAN, CLIP_STD, loadPhotos } from '../src/models/clip/preprocess.js';
+import { CLIP_MEAN, CLIP_STD, loadPhotos } from '../src/clip/preprocess.js';
 
 const solid = (width: number, height: number, background: string) =>
   sharp({ create: { width, height, channels: 3, background } });

@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { Graph, type Value } from '../src/engine/graph.js';
 import { grad } from '../src/engine/grad.js';
 import { Session } from '../src/engine/session.js';
-import type { Tensor } from '../src/engine/tensor.js';
+import type { Tensor } from '../src/core/tensor.js';
 import { directionLoss } from '../src/losses/direction.js';
 import { indomainLoss } from '../src/losses/indomain.js';
 import { offsetsL2Loss } from '../src/losses/offsets-l2.js';

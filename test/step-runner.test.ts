@@ -5,9 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { loadClip } from '../src/models/clip/clip.js';
+import { loadClip, loadGenerator } from '../src/registry/load.js';
 import { sampleInputs, toWPlus } from '../src/generators/latents.js';
-import { loadGenerator } from '../src/generators/load.js';
 import { RandomState } from '../src/random/random-state.js';
 import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
 import { textDirection } from '../src/train/text-direction.js';

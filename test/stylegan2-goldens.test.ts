@@ -1,6 +1,6 @@
 /** Parity with the PyTorch references on the golden sets (DESIGN.md §3; goldens README). */
 import { after, describe, it } from 'node:test';
-import { loadGenerator } from '../src/generators/load.js';
+import { loadGenerator } from '../src/registry/load.js';
 import type { Generator } from '../src/generators/generator.js';
 import { toWPlus, truncate } from '../src/generators/latents.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';

@@ -8,8 +8,8 @@ import { it } from 'node:test';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import { readNvidiaPickle, type NvidiaNetwork } from '../src/io/nvidia-pkl.js';
 import type { LoadedTensor } from '../src/io/storage.js';
-import { fromNvidia } from '../src/models/stylegan2/nvidia.js';
-import { fromRosinality } from '../src/models/stylegan2/rosinality.js';
+import { fromNvidia } from '../src/generators/stylegan2/nvidia.js';
+import { fromRosinality } from '../src/generators/stylegan2/rosinality.js';
 import { GOLDENS } from './helpers/golden.js';
 
 const rosinality = (await readCheckpoint(`${GOLDENS}sg2-tiny-a/ckpt.pt`)).tensors;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { readNvidiaPickle, type NvidiaNetwork } from '../src/io/nvidia-pkl.js';
-import { fromNvidia } from '../src/models/stylegan2/nvidia.js';
+import { fromNvidia } from '../src/generators/stylegan2/nvidia.js';
 import { GOLDENS } from './helpers/golden.js';
 
 const gEma = async (): Promise<NvidiaNetwork> => (await readNvidiaPickle(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`)).networks.G_ema!;
@@ -31,7 +31,7 @@ it('refuses synthesis architectures other than skip', async () => {
 
 it('applies conv_clamp from the pickled kwargs to every conv and ToRGB output', async () => {
   const { Generator } = await import('../src/generators/generator.js');
-  const { stylegan2 } = await import('../src/models/stylegan2/family.js');
+  const { stylegan2 } = await import('../src/generators/stylegan2/family.js');
   const net = await gEma();
   const clamp = 0.05;
   const synthesis_kwargs = { ...(net.initKwargs.synthesis_kwargs as object), conv_clamp: clamp };

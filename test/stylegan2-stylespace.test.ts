@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { baseModelMetadata, loadDomainVector, readDomainFile, writeDomainFile } from '../src/domains/domain-file.js';
 import type { Generator } from '../src/generators/generator.js';
-import { loadGenerator } from '../src/generators/load.js';
+import { loadGenerator } from '../src/registry/load.js';
 import { runCli } from './helpers/cli.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 

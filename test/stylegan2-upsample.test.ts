@@ -8,10 +8,10 @@ import { Graph } from '../src/engine/graph.js';
 import { grad } from '../src/engine/grad.js';
 import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
-import type { StyleGAN2 } from '../src/models/stylegan2/architecture.js';
-import { synthesisNetwork } from '../src/models/stylegan2/graph.js';
+import type { StyleGAN2 } from '../src/generators/stylegan2/architecture.js';
+import { synthesisNetwork } from '../src/generators/stylegan2/graph.js';
 import { sampleInputs } from '../src/generators/latents.js';
-import { loadGenerator } from '../src/generators/load.js';
+import { loadGenerator } from '../src/registry/load.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 
 it('fused and separate upsampling agree on images and on gradients', async () => {

@@ -13,7 +13,7 @@ import {
   decode,
   encode,
   tokenize,
-} from '../src/models/clip/tokenizer.js';
+} from '../src/clip/tokenizer.js';
 
 const goldenDir = fileURLToPath(new URL('./fixtures/goldens/clip-tiny-a/', import.meta.url));
 

@@ -1,7 +1,7 @@
 // `ganvec info`: what a file is — a generator, a domain file, another checkpoint (e.g. CLIP) or a .npy array.
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { shapeString } from '../engine/tensor.js';
+import { shapeString } from '../core/tensor.js';
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../domains/domain-file.js';
 import { isNpyFile, readNpy } from '../io/npy.js';

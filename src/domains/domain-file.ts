@@ -7,7 +7,7 @@
  * fingerprint, the parameterisation and the layers.
  */
 import { basename, extname } from 'node:path';
-import { firstNonFinite, numel, shapeString } from '../engine/tensor.js';
+import { firstNonFinite, numel, shapeString } from '../core/tensor.js';
 import type { Generator } from '../generators/generator.js';
 import { CheckpointError } from '../io/errors.js';
 import { isNpyFile, readNpy } from '../io/npy.js';

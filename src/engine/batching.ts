@@ -2,7 +2,7 @@
  * Graphs have a static batch size; callers have any number of rows. These helpers split tensors that
  * share their first dimension into batch-sized chunks (the last one zero-padded) and join the results.
  */
-import { numel, type Tensor } from './tensor.js';
+import { numel, type Tensor } from '../core/tensor.js';
 
 /** Rows [start, start + count) of t, zero-padded to `size` rows. */
 export function batchSlice(t: Tensor, start: number, count: number, size: number): Tensor {

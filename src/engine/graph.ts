@@ -5,7 +5,7 @@
  *
  * Every shape is static: a graph is built for one batch size. Builders are cheap, sessions are cached.
  */
-import { numel, shapeString } from './tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
 
 export type DType = 'float32' | 'int64' | 'bool';
 

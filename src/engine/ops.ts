@@ -5,7 +5,7 @@
  * can sit on a differentiable path, a VJP rule in vjp.ts.
  */
 import type { DType, Value } from './graph.js';
-import { numel, shapeString } from './tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
 
 export type Operand = Value | number;
 

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Graph } from './graph.js';
 import { toOnnx } from './onnx.js';
-import type { Tensor, TensorData } from './tensor.js';
+import type { Tensor, TensorData } from '../core/tensor.js';
 
 export type Device = 'cpu' | 'cuda';
 

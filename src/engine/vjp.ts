@@ -9,7 +9,7 @@ import {
   add, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
   slice, spaceToDepth, sub, transpose, where, rsqrt, square,
 } from './ops.js';
-import { numel, shapeString } from './tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
 
 export type VjpRule = (node: Node, gys: ReadonlyArray<Value | undefined>, needs: readonly boolean[]) => Array<Value | undefined>;
 

@@ -3,7 +3,7 @@
  * offered to each family in turn and the first that recognises it reads it.
  */
 import type { Checkpoint } from '../io/checkpoint.js';
-import { stylegan2 } from '../models/stylegan2/family.js';
+import { stylegan2 } from './stylegan2/family.js';
 import type { GeneratorFamily } from './family.js';
 
 export const FAMILIES: readonly GeneratorFamily[] = [stylegan2 as GeneratorFamily];

@@ -10,7 +10,7 @@ import { grad } from '../engine/grad.js';
 import { mul, sumAll } from '../engine/ops.js';
 import type { SessionOptions } from '../engine/session.js';
 import { SessionCache } from '../engine/session-cache.js';
-import { shapeString, type Tensor } from '../engine/tensor.js';
+import { shapeString, type Tensor } from '../core/tensor.js';
 import type { Parameterisation, ParameterLayer } from '../parameterisations/parameterisation.js';
 import { vectorSize } from '../parameterisations/parameterisation.js';
 import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';

@@ -3,7 +3,7 @@
  * the per-sample inputs (StyleGAN2's noise maps) in a noise mode.
  * These are a few thousand floats; doing them in TypeScript keeps the graphs small and the modes free.
  */
-import { numel, type Tensor } from '../engine/tensor.js';
+import { numel, type Tensor } from '../core/tensor.js';
 import { RandomState } from '../random/random-state.js';
 import type { SampleInput } from './family.js';
 

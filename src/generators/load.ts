@@ -1,18 +1,13 @@
 /**
- * Checkpoint → Generator: the file is read by io/ (any supported container), then offered to each
+ * Checkpoint file → Generator: the file is read by io/ (any supported container), then offered to each
  * generator family (families.ts); the layout is recognised from the content, never from the file name.
+ * (By registry name: registry/load.ts.)
  */
 import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
 import { CheckpointError } from '../io/errors.js';
-import { resolveModel } from '../registry/resolve-model.js';
 import type { GeneratorFamily } from './family.js';
 import { FAMILIES, familyOf } from './families.js';
 import { Generator, type GeneratorOptions } from './generator.js';
-
-export interface LoadGeneratorOptions extends GeneratorOptions {
-  /** Download a registered model that is not cached yet (default true). */
-  download?: boolean;
-}
 
 export interface ReadGenerator {
   family: GeneratorFamily;
@@ -41,9 +36,7 @@ export function generatorFromCheckpoint(ck: Checkpoint, path: string): ReadGener
   }
 }
 
-export async function loadGenerator(nameOrPath: string, options: LoadGeneratorOptions = {}): Promise<Generator> {
-  const { download = true, ...generatorOptions } = options;
-  const { path } = await resolveModel(nameOrPath, { kind: 'generator', download });
+export async function generatorFromFile(path: string, options: GeneratorOptions = {}): Promise<Generator> {
   const { family, arch, format } = await readGeneratorFile(path);
-  return new Generator(family, arch, { format, path, fingerprint: family.fingerprint(arch) }, generatorOptions);
+  return new Generator(family, arch, { format, path, fingerprint: family.fingerprint(arch) }, options);
 }

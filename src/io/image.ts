@@ -4,7 +4,7 @@
  * `(img * 127.5 + 128).clamp(0, 255).to(torch.uint8)`.
  */
 import sharp from 'sharp';
-import { shapeString, type Tensor } from '../engine/tensor.js';
+import { shapeString, type Tensor } from '../core/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 
 /**

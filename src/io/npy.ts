@@ -1,6 +1,6 @@
 import { readBytes, withFileSource } from './byte-source.js';
-import { numel, shapeString } from '../engine/tensor.js';
-import type { Tensor, TensorData } from '../engine/tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
+import type { Tensor, TensorData } from '../core/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { CheckpointError } from './errors.js';
 import { ITEM_SIZE, LoadedTensor, decodeElements, gatherStrided } from './storage.js';

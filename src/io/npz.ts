@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { Tensor, TensorData } from '../engine/tensor.js';
+import type { Tensor, TensorData } from '../core/tensor.js';
 import { withFileSource } from './byte-source.js';
 import { CheckpointError } from './errors.js';
 import { encodeNpy, parseNpy } from './npy.js';

@@ -1,5 +1,5 @@
-import { numel, shapeString } from '../engine/tensor.js';
-import type { Tensor } from '../engine/tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 import { bytesSource, withFileSource } from './byte-source.js';
 import type { ByteSource } from './byte-source.js';

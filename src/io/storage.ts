@@ -1,5 +1,5 @@
-import { numel } from '../engine/tensor.js';
-import type { Tensor, TensorData } from '../engine/tensor.js';
+import { numel } from '../core/tensor.js';
+import type { Tensor, TensorData } from '../core/tensor.js';
 import { endianness } from 'node:os';
 
 /**

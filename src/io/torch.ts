@@ -1,5 +1,5 @@
-import { numel, shapeString } from '../engine/tensor.js';
-import type { TensorData } from '../engine/tensor.js';
+import { numel, shapeString } from '../core/tensor.js';
+import type { TensorData } from '../core/tensor.js';
 import { CheckpointError } from './errors.js';
 import { NUMPY_CONSTRUCTORS } from './pickle-numpy.js';
 import { BUILTIN_CONSTRUCTORS, PyCallable, PyGlobal, describeValue, unpickle } from './pickle.js';

@@ -15,7 +15,7 @@ import { baseModelMetadata, readDomainFile, writeDomainFile } from '../domains/d
 import type { Generator } from '../generators/generator.js';
 import { readImageSet, type ImageInput, type ImageSet } from '../io/image-folder.js';
 import { defaultLossWeights, type LossWeights } from '../losses/registry.js';
-import type { Clip } from '../models/clip/clip.js';
+import type { Clip } from '../clip/clip.js';
 import { readRunState, removeStaleTemporaries, statePath, writeRunState, type RunState } from './checkpoint.js';
 import { DrawRecorder, replayDraws } from './draws-file.js';
 import { imageDirection } from './image-direction.js';

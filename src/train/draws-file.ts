@@ -6,7 +6,7 @@
  *   t{t}_a_inject, t{t}_b_inject  int64 scalars: the frozen (a) and adapted (b) call's crossover,
  *   t{t}_a_noise{i}, t{t}_b_noise{i} [B, 1, R, R]: each call's noise map of styled conv i.
  */
-import { shapeString, type Tensor, type TensorData } from '../engine/tensor.js';
+import { shapeString, type Tensor, type TensorData } from '../core/tensor.js';
 import { CheckpointError } from '../io/errors.js';
 import { NpzWriter, readNpz } from '../io/npz.js';
 import type { CallDraws, DrawShape, DrawSource, StepDraws } from './step-draws.js';

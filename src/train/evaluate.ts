@@ -8,7 +8,7 @@
  * Samples as sample-embeddings.ts draws them (seeds seed … seed+n−1, truncation 1, constant noise), the
  * same for every CLIP model.
  */
-import type { Clip } from '../models/clip/clip.js';
+import type { Clip } from '../clip/clip.js';
 import type { Generator } from '../generators/generator.js';
 import type { ImageSet } from '../io/image-folder.js';
 import { targetEmbeddings } from './image-direction.js';

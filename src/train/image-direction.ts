@@ -8,8 +8,8 @@
  * samples go through the training graph's differentiable preprocessing.
  */
 import type { ImageSet } from '../io/image-folder.js';
-import type { Clip } from '../models/clip/clip.js';
-import { loadPhotos } from '../models/clip/preprocess.js';
+import type { Clip } from '../clip/clip.js';
+import { loadPhotos } from '../clip/preprocess.js';
 import type { Generator } from '../generators/generator.js';
 import { sourceMeanEmbedding, type SourceEmbeddingOptions } from './source-embeddings.js';
 import { unitRows, unitVector } from './unit-vectors.js';

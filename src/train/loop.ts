@@ -6,7 +6,7 @@
  */
 import type { SessionOptions } from '../engine/session.js';
 import { defaultLossWeights, type LossWeights } from '../losses/registry.js';
-import type { ClipWeights } from '../models/clip/architecture.js';
+import type { ClipWeights } from '../clip/architecture.js';
 import type { Generator } from '../generators/generator.js';
 import { mixStyles, toWPlus } from '../generators/latents.js';
 import { adamInit, adamStep, type AdamState } from './adam.js';

@@ -2,7 +2,7 @@
  * Preview grids during training: fixed latents, top row the original generator, bottom row the adapted
  * one, so successive previews show only what the domain vector changed.
  */
-import type { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { writeImageGrid } from '../io/image.js';
 import type { Generator } from '../generators/generator.js';
 import { zFromSeeds } from '../generators/latents.js';

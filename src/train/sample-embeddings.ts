@@ -6,7 +6,7 @@
  */
 import type { Generator } from '../generators/generator.js';
 import { zFromSeeds } from '../generators/latents.js';
-import type { Clip } from '../models/clip/clip.js';
+import type { Clip } from '../clip/clip.js';
 import { unitRows } from './unit-vectors.js';
 
 export interface SampleSettings {

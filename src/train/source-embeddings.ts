@@ -11,7 +11,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readNpy, writeNpy } from '../io/npy.js';
 import { ganvecHome } from '../registry/resolve-model.js';
-import type { Clip } from '../models/clip/clip.js';
+import type { Clip } from '../clip/clip.js';
 import type { Generator } from '../generators/generator.js';
 import { sampleEmbeddings } from './sample-embeddings.js';
 

@@ -9,7 +9,7 @@
  * A DrawSource hands out each step's draws: seeded (`seededDraws`, a RandomState per (seed, step), so a
  * resumed run sees what the uninterrupted run would have seen), or replayed from a file (draws-file.ts).
  */
-import { numel, type Tensor } from '../engine/tensor.js';
+import { numel, type Tensor } from '../core/tensor.js';
 import { RandomState } from '../random/random-state.js';
 
 /** The draws of one generator call. */

@@ -24,9 +24,9 @@ import type { Generator } from '../generators/generator.js';
 import { l2Normalize } from '../losses/embedding.js';
 import type { Loss } from '../losses/loss.js';
 import { activeLosses, type LossWeights } from '../losses/registry.js';
-import type { ClipWeights } from '../models/clip/architecture.js';
-import { imageEncoder } from '../models/clip/graph.js';
-import { generatorImageToClip } from '../models/clip/preprocess.js';
+import type { ClipWeights } from '../clip/architecture.js';
+import { imageEncoder } from '../clip/graph.js';
+import { generatorImageToClip } from '../clip/preprocess.js';
 
 export interface StepGraphSpec {
   generator: Generator;

@@ -6,7 +6,7 @@
 import { totalmem } from 'node:os';
 import { Session, type Feeds, type SessionOptions } from '../engine/session.js';
 import { batchSlice } from '../engine/batching.js';
-import type { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { activeLosses } from '../losses/registry.js';
 import { buildAdaptedVjpGraph, buildEmbeddingGraph, buildLossGraph, buildStepGraph, type StepGraphSpec } from './step-graph.js';
 

@@ -4,7 +4,7 @@
  * direction is the mean over templates of (unit target − unit source). The direction loss only takes its
  * cosine with image edits, so it is returned normalised.
  */
-import type { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import { fillTemplates, IMAGENET_TEMPLATES } from './prompt-templates.js';
 import { unitRows, unitVector } from './unit-vectors.js';
 

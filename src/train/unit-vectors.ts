@@ -1,5 +1,5 @@
 /** Embeddings are compared on the unit sphere (DESIGN.md §5); these are the host-side versions, in float64. */
-import type { Tensor } from '../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 function norm(v: ArrayLike<number>): number {
   let s = 0;

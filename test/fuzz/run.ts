@@ -21,7 +21,7 @@ import { baseModelMetadata, writeDomainFile } from '../../src/domains/domain-fil
 import { ReadBudget } from '../../src/io/read-budget.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { ZipArchive } from '../../src/io/zip.js';
-import { loadGenerator } from '../../src/generators/load.js';
+import { loadGenerator } from '../../src/registry/load.js';
 import { REPO } from '../helpers/cli.js';
 import { buildZip, concat, type ZipEntrySpec } from '../fixtures/io/build-zip.js';
 

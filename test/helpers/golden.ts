@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { readNpy } from '../../src/io/npy.js';
-import type { Tensor } from '../../src/engine/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 
 export const GOLDENS = fileURLToPath(new URL('../fixtures/goldens/', import.meta.url));
 

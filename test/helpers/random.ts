@@ -2,7 +2,7 @@
  * Seeded random test data: mulberry32 for uniforms, Box-Muller for normals. Deterministic across runs and
  * platforms (only 32-bit integer arithmetic and Math.log/cos/sqrt on its output).
  */
-import { numel } from '../../src/engine/tensor.js';
+import { numel } from '../../src/core/tensor.js';
 
 /** mulberry32: a tiny 32-bit PRNG; returns uniforms in [0, 1). */
 export function mulberry32(seed: number): () => number {

@@ -1,5 +1,5 @@
 /** Rows of [N, E] scaled to unit length, written here apart from the code under test so tests check it independently. */
-import type { Tensor } from '../../src/engine/tensor.js';
+import type { Tensor } from '../../src/core/tensor.js';
 
 export function unitRowsOf(t: Tensor): Float64Array[] {
   const e = t.shape[1]!;

@@ -7,7 +7,7 @@
  */
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
 import { describeValue } from '../../io/pickle.js';
-import { floatTensor, type ShapePattern } from '../named-tensors.js';
+import { floatTensor, type ShapePattern } from '../../io/named-tensors.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 
 function kwargs(net: NvidiaNetwork, key: string): Record<string, unknown> {

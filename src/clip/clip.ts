@@ -5,15 +5,14 @@
  * and one session per graph kind and batch size is built on first use.
  */
 import { basename } from 'node:path';
-import { mapBatches } from '../../engine/batching.js';
-import { Graph } from '../../engine/graph.js';
-import { cast } from '../../engine/ops.js';
-import type { SessionOptions } from '../../engine/session.js';
-import { SessionCache } from '../../engine/session-cache.js';
-import { shapeString, type Tensor } from '../../engine/tensor.js';
-import { readCheckpoint } from '../../io/checkpoint.js';
-import { CheckpointError } from '../../io/errors.js';
-import { resolveModel } from '../../registry/resolve-model.js';
+import { mapBatches } from '../engine/batching.js';
+import { Graph } from '../engine/graph.js';
+import { cast } from '../engine/ops.js';
+import type { SessionOptions } from '../engine/session.js';
+import { SessionCache } from '../engine/session-cache.js';
+import { shapeString, type Tensor } from '../core/tensor.js';
+import { readCheckpoint } from '../io/checkpoint.js';
+import { CheckpointError } from '../io/errors.js';
 import type { ClipWeights } from './architecture.js';
 import { endOfTextSelector, imageEncoder, textEncoder } from './graph.js';
 import { fromHuggingFace, isHuggingFaceClip } from './huggingface.js';
@@ -24,11 +23,6 @@ import { tokenize } from './tokenizer.js';
 export interface ClipOptions extends SessionOptions {
   /** Most images or texts per session run (default 8); a smaller call runs at its own size. */
   batch?: number;
-}
-
-export interface LoadClipOptions extends ClipOptions {
-  /** Download a registered model that is not cached yet (default true, as loadGenerator). */
-  download?: boolean;
 }
 
 export interface ClipSource {
@@ -158,9 +152,8 @@ export async function readClipFile(path: string): Promise<{ weights: ClipWeights
 }
 
 /** A registry name (e.g. `ViT-B/32`) or a local checkpoint path → a Clip. */
-export async function loadClip(fileOrName: string, options: LoadClipOptions = {}): Promise<Clip> {
-  const { download = true, ...clipOptions } = options;
-  const { path, entry } = await resolveModel(fileOrName, { kind: 'clip', download });
+/** A CLIP checkpoint file → a Clip named `name` (default: the file name). */
+export async function clipFromFile(path: string, options: ClipOptions = {}, name = basename(path)): Promise<Clip> {
   const { weights, format } = await readClipFile(path);
-  return new Clip(weights, entry?.name ?? basename(path), { format, path }, clipOptions);
+  return new Clip(weights, name, { format, path }, options);
 }

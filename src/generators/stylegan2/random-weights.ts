@@ -4,7 +4,7 @@
  * N(0, 1) weights (÷ lr_mul for the mapping), zero biases except modulation biases of 1, and small noise
  * strengths so every term of the synthesis is exercised.
  */
-import type { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 import { RandomState } from '../../random/random-state.js';
 import { configFChannels } from './architecture.js';
 

@@ -2,7 +2,7 @@
  * StyleGAN2 as a generator family (generators/family.ts): rosinality `.pt` and NVIDIA `.pkl` checkpoints,
  * the config-f graph builders of graph.ts, one noise map per synthesis conv as its per-sample inputs.
  */
-import type { GeneratorFamily } from '../../generators/family.js';
+import type { GeneratorFamily } from '../family.js';
 import type { StyleGAN2 } from './architecture.js';
 import { parameterCount } from './architecture.js';
 import { fingerprint } from './fingerprint.js';

@@ -6,11 +6,11 @@
  * The patch conv (stride = kernel = patch) is a reshape/transpose into patches and one MatMul, which
  * keeps its gradient a MatMul too (the engine's Conv is stride 1).
  */
-import type { Graph, Value } from '../../engine/graph.js';
+import type { Graph, Value } from '../engine/graph.js';
 import {
   add, gather, layerNorm, matmul, mul, pad, reshape, sigmoid, slice, softmax, transpose,
-} from '../../engine/ops.js';
-import { shapeString, transpose2d, type Tensor } from '../../engine/tensor.js';
+} from '../engine/ops.js';
+import { shapeString, transpose2d, type Tensor } from '../core/tensor.js';
 import type { ClipWeights, LayerNormWeights, LinearWeights, ResidualBlockWeights } from './architecture.js';
 
 const LAYER_NORM_EPS = 1e-5;

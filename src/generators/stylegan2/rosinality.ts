@@ -5,8 +5,8 @@
  * EqualLinear weight × lr_mul/sqrt(in), bias × lr_mul; ModulatedConv2d weight × 1/sqrt(in·k²).
  * Every tensor read is checked against the shapes the ones before it imply (style dim, channels).
  */
-import type { Tensor } from '../../engine/tensor.js';
-import { floatTensor, type NamedTensors, type ShapePattern } from '../named-tensors.js';
+import type { Tensor } from '../../core/tensor.js';
+import { floatTensor, type NamedTensors, type ShapePattern } from '../../io/named-tensors.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 
 const MAPPING_LR_MUL = 0.01;

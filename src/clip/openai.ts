@@ -8,7 +8,7 @@ import {
   clipWeights, layerNormAt, linearAt, logitScaleOf,
   type ClipWeights, type ResidualBlockWeights,
 } from './architecture.js';
-import { floatTensor, type NamedTensors } from '../named-tensors.js';
+import { floatTensor, type NamedTensors } from '../io/named-tensors.js';
 
 /** True when the names are openai/CLIP's (ViT or ResNet image tower). */
 export function isOpenAIClip(tensors: NamedTensors): boolean {

@@ -17,7 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import type { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 
 export const START_OF_TEXT = 49406;
 export const END_OF_TEXT = 49407;
@@ -251,7 +251,7 @@ const PIECE = new RegExp(
 // ---------------------------------------------------------------------------------------------------
 // Vocabulary and byte-pair encoding
 
-const VOCABULARY_URL = new URL('../../../data/bpe_simple_vocab_16e6.txt.gz', import.meta.url);
+const VOCABULARY_URL = new URL('../../data/bpe_simple_vocab_16e6.txt.gz', import.meta.url);
 /** The reference reads merges from `lines[1 : 49152-256-2+1]`: 48,894 merges after the header line. */
 const MERGE_COUNT = 49152 - 256 - 2;
 const END_OF_WORD = '</w>';

@@ -3,8 +3,8 @@
  * Hugging Face `CLIPModel`) is mapped onto these tensors, in OpenAI's orientation, and the configuration
  * is read off their shapes the way openai/CLIP's `build_model` does. One graph builder serves them all.
  */
-import { shapeString, type Tensor } from '../../engine/tensor.js';
-import { floatTensor, type NamedTensors } from '../named-tensors.js';
+import { shapeString, type Tensor } from '../core/tensor.js';
+import { floatTensor, type NamedTensors } from '../io/named-tensors.js';
 
 export interface LayerNormWeights {
   weight: Float32Array;

@@ -4,7 +4,7 @@
  * builder serves them all. Names follow rosinality's model.py; the domain-vector layers are the
  * demodulated convs (`conv1`, `convs.0`, `convs.1`, …).
  */
-import type { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 
 export interface DenseWeights {
   /** [out, in], gain folded in. */

@@ -3,7 +3,7 @@
  * tensors by name, each checked to be present, floating point and of the shape the architecture implies,
  * so that a wrong tensor is refused by its name instead of failing later in a graph builder.
  */
-import { shapeString, type Tensor, type TensorData } from '../engine/tensor.js';
+import { shapeString, type Tensor, type TensorData } from '../core/tensor.js';
 
 export type NamedTensors = Map<string, Tensor<TensorData>>;
 

@@ -13,8 +13,8 @@ import type { Graph, Value } from '../../engine/graph.js';
 import {
   add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
 } from '../../engine/ops.js';
-import { transpose2d, type Tensor } from '../../engine/tensor.js';
-import type { LayerHooks, ModulatedLayer } from '../../generators/family.js';
+import { transpose2d, type Tensor } from '../../core/tensor.js';
+import type { LayerHooks, ModulatedLayer } from '../family.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
 

@@ -11,7 +11,7 @@
  *   conv:  out[2m+p] = Σ_{t∈{-1,0,1}} x[m+t] · E[p − 2t],  E[u] = Σ_a K[a] · W[u + a − 1]  (u ∈ −2..3)
  *   skip:  out[2m]   = (x[m−1] + 3x[m]) / 4,   out[2m+1] = (3x[m] + x[m+1]) / 4
  */
-import type { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../../core/tensor.js';
 
 const FIR = [1 / 4, 3 / 4, 3 / 4, 1 / 4];
 

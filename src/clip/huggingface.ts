@@ -6,12 +6,12 @@
  *   transposes of OpenAI's `visual.proj` and `text_projection` [width, embed].
  * `*.position_ids` buffers are ignored (positions are always 0…n−1).
  */
-import type { Tensor } from '../../engine/tensor.js';
+import type { Tensor } from '../core/tensor.js';
 import {
   clipWeights, layerNormAt, linearAt, logitScaleOf,
   type ClipWeights, type LinearWeights, type ResidualBlockWeights,
 } from './architecture.js';
-import { floatTensor, type NamedTensors } from '../named-tensors.js';
+import { floatTensor, type NamedTensors } from '../io/named-tensors.js';
 
 export function isHuggingFaceClip(tensors: NamedTensors): boolean {
   return tensors.has('vision_model.embeddings.patch_embedding.weight') || tensors.has('text_model.embeddings.token_embedding.weight');

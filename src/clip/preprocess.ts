@@ -12,9 +12,9 @@
  * agree pixel for pixel; exactness to PIL is not needed for photos that only steer a direction.
  */
 import sharp from 'sharp';
-import type { Graph, Value } from '../../engine/graph.js';
-import { add, matmul, mul } from '../../engine/ops.js';
-import { shapeString, type Tensor } from '../../engine/tensor.js';
+import type { Graph, Value } from '../engine/graph.js';
+import { add, matmul, mul } from '../engine/ops.js';
+import { shapeString, type Tensor } from '../core/tensor.js';
 
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
