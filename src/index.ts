@@ -12,15 +12,16 @@ export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './
 export { batchSlice } from './engine/batching.js';
 export type { Device, SessionOptions } from './engine/session.js';
 
-export { loadGenerator, loadClip, type LoadGeneratorOptions, type LoadClipOptions } from './registry/load.js';
-export { generatorFromFile, readGeneratorFile } from './generators/load.js';
+export { loadGenerator, loadClip, resolveModel, type LoadGeneratorOptions, type LoadClipOptions } from './registry/index.js';
+export { generatorFromCheckpoint, generatorFromFile, holdsGenerator, readGeneratorFile, type ReadGenerator } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
-export { parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
+export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
+export { vectorSize } from './parameterisations/parameterisation.js';
 export type { Parameterisation, ParameterLayer } from './parameterisations/parameterisation.js';
 export type { LayerSelection } from './parameterisations/layer-selection.js';
 
@@ -40,15 +41,16 @@ export { defaultLossWeights, lossNames, parseLossWeights, registerLoss, type Los
 export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.js';
 
 export {
-  readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
+  DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
 } from './domains/domain-file.js';
 export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
-export { readNpy, writeNpy } from './io/npy.js';
+export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
+export { printable, printableJson } from './io/printable.js';
+export type { LoadedTensor } from './io/storage.js';
 export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export { readCheckpoint } from './io/checkpoint.js';
+export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
-export { resolveModel } from './registry/resolve-model.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

@@ -1,15 +1,11 @@
 // `ganvec info`: what a file is — a generator, a domain file, another checkpoint (e.g. CLIP) or a .npy array.
 import type { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { shapeString } from '../core/tensor.js';
-import { readCheckpoint, type Checkpoint } from '../io/checkpoint.js';
-import { DOMAIN_FILE_FORMAT, readDomainFile, type DomainFile } from '../domains/domain-file.js';
-import { isNpyFile, readNpy } from '../io/npy.js';
-import { printable, printableJson } from '../io/printable.js';
-import type { LoadedTensor } from '../io/storage.js';
-import { generatorFromCheckpoint, holdsGenerator, type ReadGenerator } from '../generators/load.js';
-import { vectorSize } from '../parameterisations/parameterisation.js';
-import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';
+import {
+  DEFAULT_PARAMETERISATION, DOMAIN_FILE_FORMAT, generatorFromCheckpoint, holdsGenerator, isNpyFile, parameterisationNamed,
+  printable, printableJson, readCheckpoint, readDomainFile, readNpy, shapeString, vectorSize,
+  type Checkpoint, type DomainFile, type LoadedTensor, type ReadGenerator,
+} from '../index.js';
 import { UsageError } from './run.js';
 
 type Row = [string, string];

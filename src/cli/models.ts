@@ -1,10 +1,10 @@
 // `ganvec models`: list, describe, download, locate and verify the registered pretrained checkpoints.
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { DEFAULT_MAX_BYTES, formatBytes } from '../registry/download.js';
-import { checkFile, readRecordedSha256, recordedHashPath } from '../registry/verify.js';
-import { loadRegistry, MODEL_KINDS, type Registry, type RegistryEntry } from '../registry/registry.js';
-import { cachedModelPath, fetchModel, ganvecHome } from '../registry/resolve-model.js';
+import {
+  cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchModel, formatBytes, ganvecHome, loadRegistry, MODEL_KINDS,
+  readRecordedSha256, recordedHashPath, type Registry, type RegistryEntry,
+} from '../registry/index.js';
 import { UsageError } from './run.js';
 
 const CACHE_HELP = `

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printable } from '../io/printable.js';
+import { printable } from '../index.js';
 
 /** A user-facing failure: printed as one line without a stack trace, exit code 1 (or `code`). */
 export class UsageError extends Error {
