@@ -7,12 +7,13 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { downloadProgress } from '../src/cli/progress.js';
 import { DownloadError, downloadFile, type DownloadOptions } from '../src/registry/download.js';
 import { closedPort, fakeCheckpoint, serveBytes, startServer, TEST_CERTIFICATE, type TestServer } from './fixtures/download/server.js';
 
 const run = promisify(execFile);
 const checkpoint = fakeCheckpoint(300_000);
-const quiet = { log: () => undefined, progressStream: { write: () => true }, retryDelayMs: 5, lockPollMs: 20 };
+const quiet = { log: () => undefined, retryDelayMs: 5, lockPollMs: 20 };
 
 let dir: string;
 let server: TestServer | undefined;
@@ -370,15 +371,16 @@ describe('downloadFile', () => {
     await assertOnlyResult(o.dest);
   });
 
-  test('draws a progress bar on a terminal and nothing elsewhere', async () => {
+  test('the CLI draws its progress as a bar on a terminal and nothing elsewhere', async () => {
     server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
+    const stream = (isTTY: boolean, sink: (t: string) => void) => ({ isTTY, columns: 100, write: (t: string) => (sink(t), true) }) as unknown as NodeJS.WriteStream;
     let terminal = '';
-    await downloadFile(options(server.url('/model.pt'), { progressStream: { isTTY: true, columns: 100, write: (t: string) => (terminal += t) } }));
+    await downloadFile(options(server.url('/model.pt'), { onProgress: downloadProgress(stream(true, (t) => (terminal += t))).onProgress }));
     assert.match(terminal, /\[#+\] model\.pt  100%  293\.0 KiB \/ 293\.0 KiB  .*\/s/);
     assert.ok(terminal.endsWith('\n'));
 
     let pipe = '';
-    await downloadFile(options(server.url('/model.pt'), { progressStream: { isTTY: false, write: (t: string) => (pipe += t) } }));
+    await downloadFile(options(server.url('/model.pt'), { onProgress: downloadProgress(stream(false, (t) => (pipe += t))).onProgress }));
     assert.equal(pipe, '');
   });
 });
@@ -407,7 +409,7 @@ function slowlyServe(body: Buffer, _req: IncomingMessage, res: ServerResponse): 
 
 /** Runs downloadFile(o) in a process of its own that trusts the HTTPS test server: its result, or its failure. */
 async function inChildProcess(o: DownloadOptions): Promise<{ sha256?: string; path?: string; reason?: string; message?: string }> {
-  const { log: _log, progressStream: _stream, ...serializable } = o;
+  const { log: _log, ...serializable } = o;
   const child = run(process.execPath, ['--import', 'tsx', 'test/fixtures/download/fetch-one.ts', JSON.stringify(serializable)], {
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, NODE_EXTRA_CA_CERTS: TEST_CERTIFICATE },

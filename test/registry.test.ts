@@ -130,7 +130,7 @@ describe('registry validation', () => {
 
 describe('resolveModel', () => {
   const checkpoint = fakeCheckpoint(20_000);
-  const quiet = { log: () => undefined, progressStream: { write: () => true } };
+  const quiet = { log: () => undefined };
   let dir: string;
   let home: string;
   let server: TestServer | undefined;

@@ -9,7 +9,7 @@ import {
   parameterisationNames, parseLossWeights, readImageSet, TEXT_LOSSES,
   type AdaptSettings, type Clip, type Device, type ImageSet, type LayerSelection,
 } from '../index.js';
-import { barProgress, jsonProgress, lineProgress, type ProgressSink } from './progress.js';
+import { barProgress, downloadProgress, jsonProgress, lineProgress, type ProgressSink } from './progress.js';
 import { DEFAULT_CLIP_MODELS, deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
@@ -161,10 +161,11 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   // The training batch also serves mapping, previews and the source samples of --images.
   const G = await loadGenerator(flags.from, {
     threads, device: flags.device, batch: settings.batch, parameterisation: flags.parameterisation, layers: layerSelection(flags.layers),
+    downloads: downloadProgress(),
   });
   const clips: Clip[] = [];
   try {
-    for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device }));
+    for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device, downloads: downloadProgress() }));
     const run = await adapt(G, {
       ...settings,
       ...(imageSet ? { images: imageSet } : { text: { target, source } }),

@@ -6,6 +6,7 @@ import {
   type Clip, type Device, type Tensor,
 } from '../index.js';
 import { deviceOption } from './options.js';
+import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 interface EmbedFlags {
@@ -55,7 +56,7 @@ Examples:
       // Read and decoded before the model loads, so a bad file fails at once.
       const photos = flags.image && (await readPhotos(flags.image));
 
-      const clip = await loadClip(flags.clip, { batch, device: flags.device });
+      const clip = await loadClip(flags.clip, { batch, device: flags.device, downloads: downloadProgress() });
       try {
         let features = await encode(clip, flags, photos);
         if (flags.normalize) features = l2Normalized(features);

@@ -6,6 +6,7 @@ import {
   type Clip, type Device, type EvaluationTarget,
 } from '../index.js';
 import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';
+import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 interface EvalFlags {
@@ -69,10 +70,10 @@ async function runEval(flags: EvalFlags): Promise<void> {
     ? `${target.images.images.length} example images (digest ${target.images.digest.slice(0, 12)})`
     : `"${target.text}" through ${templates.says}`;
 
-  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device });
+  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device, downloads: downloadProgress() });
   const clips: Clip[] = [];
   try {
-    for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, device: flags.device }));
+    for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, device: flags.device, downloads: downloadProgress() }));
     const domain = flags.domain === undefined ? undefined : await loadDomainVector(flags.domain, G);
     const tty = process.stderr.isTTY && !flags.json;
     const results = await evaluateDomain(G, clips, {

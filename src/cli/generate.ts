@@ -9,6 +9,7 @@ import {
   type Device, type Generator, type NoiseMode, type Tensor,
 } from '../index.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
+import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const NOISE_MODES: NoiseMode[] = ['const', 'random', 'none'];
@@ -100,7 +101,7 @@ async function generate(options: GenerateCliOptions): Promise<void> {
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
   const forDomains = await generatorOptionsFor(options.domain ?? []);
-  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains });
+  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, downloads: downloadProgress() });
   try {
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, options.domain ?? [], options.domainStrength);

@@ -5,6 +5,7 @@ import {
   cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchModel, formatBytes, ganvecHome, loadRegistry, MODEL_KINDS,
   readRecordedSha256, recordedHashPath, type Registry, type RegistryEntry,
 } from '../registry/index.js';
+import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const CACHE_HELP = `
@@ -86,7 +87,7 @@ export function registerModels(program: Command): void {
       const registry = loadRegistry();
       const entries = names.map((name) => findOrFail(registry, name));
       for (const entry of entries) {
-        const result = await fetchModel(entry).catch((err: Error) => {
+        const result = await fetchModel(entry, downloadProgress()).catch((err: Error) => {
           const path = cachedModelPath(entry);
           const hash = entry.sha256 ? ` and check that its sha256 is ${entry.sha256}` : '';
           throw new Error(`${entry.name}: ${err.message}\nTo do it by hand: download ${entry.url}, save it as ${path}${hash}`, {

@@ -1,7 +1,10 @@
 /**
- * Progress of a training run: a one-line bar (step, loss, steps/s, ETA) redrawn on a TTY, or one JSON
- * object per step on stdout for scripts and notebooks (`--json`).
+ * How the commands show long work: a training run as a one-line bar (step, loss, steps/s, ETA) redrawn
+ * on a TTY, plain lines in logs, or one JSON object per step on stdout (`--json`); a download as a bar
+ * (bytes, rate, ETA) on a TTY and nothing elsewhere, with its notices as lines.
  */
+import type { DownloadProgress, DownloadSettings } from '../registry/index.js';
+import { formatBytes } from '../registry/index.js';
 import type { StepReport } from '../index.js';
 
 export interface ProgressSink {
@@ -10,7 +13,7 @@ export interface ProgressSink {
   end(): void;
 }
 
-function duration(seconds: number): string {
+export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600);
@@ -80,4 +83,41 @@ export function lineProgress(out: NodeJS.WritableStream = process.stderr, every 
     },
     end() {},
   };
+}
+
+/**
+ * Download progress for `loadGenerator`/`loadClip`/`fetchModel` (their DownloadSettings): a redrawn bar
+ * on a terminal, ended when the file is complete, before any notice is printed, and by `end`.
+ */
+export function downloadProgress(out: NodeJS.WriteStream = process.stderr): Pick<DownloadSettings, 'onProgress' | 'log'> & { end(): void } {
+  let drawn = false;
+  const endLine = () => {
+    if (drawn) out.write('\n');
+    drawn = false;
+  };
+  return {
+    onProgress(p: DownloadProgress) {
+      if (!out.isTTY) return;
+      out.write(`\r${downloadLine(p, out.columns ?? 80)}\x1b[K`);
+      drawn = true;
+      if (p.total !== null && p.received >= p.total) endLine();
+    },
+    log(line: string) {
+      endLine();
+      out.write(`${line}\n`);
+    },
+    end: endLine,
+  };
+}
+
+/** label, bar, percentage, bytes, rate and ETA, cut to the terminal's width. */
+export function downloadLine(p: DownloadProgress, width: number): string {
+  const amount = p.total !== null ? `${formatBytes(p.received)} / ${formatBytes(p.total)}` : formatBytes(p.received);
+  const rate = `${formatBytes(p.bytesPerSecond)}/s`;
+  const eta = p.etaSeconds !== null ? `ETA ${duration(p.etaSeconds)}` : '';
+  const percent = p.total ? `${Math.floor((100 * p.received) / p.total)}%`.padStart(4) : '';
+  const text = [p.label, percent, amount, rate, eta].filter(Boolean).join('  ');
+  const barWidth = Math.min(30, width - text.length - 4);
+  const bar = p.total && barWidth >= 10 ? `[${'#'.repeat(Math.round((barWidth * p.received) / p.total)).padEnd(barWidth, '.')}] ` : '';
+  return (bar + text).slice(0, width - 1);
 }

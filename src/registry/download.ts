@@ -1,5 +1,5 @@
-// Downloads one large file into place: redirects, resume, retries, size and sha256 checks, a progress bar,
-// and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
+// Downloads one large file into place: redirects, resume, retries, size and sha256 checks, progress
+// events (the CLI draws them: cli/progress.ts), and a lock so that concurrent processes never interleave writes to the same partial file. A hostile or
 // broken server cannot make it run forever: a body is cut off at the expected size (or at `maxBytes` when
 // none is published), a body slower than `minBytesPerSecond` is given up on, and https never falls back to http.
 import { createWriteStream } from 'node:fs';
@@ -16,19 +16,14 @@ import { acquireDownloadLock } from './download-lock.js';
 import { checkFile, fileSize, hashFile, readRecordedSha256, recordedHashPath, rememberHash } from './verify.js';
 
 export interface DownloadProgress {
+  /** The file's short name, as messages give it. */
+  label: string;
   /** Bytes of the file on disk so far, including any resumed part. */
   received: number;
   /** Final size, when the server or the caller knows it. */
   total: number | null;
   bytesPerSecond: number;
   etaSeconds: number | null;
-}
-
-/** Where the progress bar goes; it is drawn only when `isTTY` is true. */
-export interface ProgressStream {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
 }
 
 /** How to download, as opposed to what: shared by every download of a session. */
@@ -56,8 +51,8 @@ export interface DownloadSettings {
   lockPollMs?: number;
   /** A lock whose file has not been touched for this long is abandoned (its holder refreshes it). */
   staleLockMs?: number;
+  /** Called as bytes arrive (at most every 100 ms, and once at the end of each attempt). */
   onProgress?: (progress: DownloadProgress) => void;
-  progressStream?: ProgressStream;
   /** One-line notices (retries, waiting for another process, a recorded hash). */
   log?: (line: string) => void;
 }
@@ -174,7 +169,6 @@ function withDefaults(options: DownloadOptions): ResolvedOptions {
     maxRedirects: 10,
     lockPollMs: 250,
     staleLockMs: 60_000,
-    progressStream: process.stderr,
     log: (line) => process.stderr.write(`${line}\n`),
     label: options.dest.split(/[\\/]/).pop()!,
     mirrors: [],
@@ -316,7 +310,7 @@ async function fetchOnce(url: string, part: string, offset: number, o: ResolvedO
     throw err instanceof TransientError ? err : new TransientError(`the connection broke (${(err as Error).message})`);
   } finally {
     clearInterval(rateCheck);
-    meter.closeProgressBar();
+    meter.report();
   }
   const length = contentLength(res);
   if (length !== null && meter.receivedThisAttempt < length) {
@@ -421,7 +415,7 @@ class Meter extends Transform {
   receivedThisAttempt = 0;
   private head: Buffer[] | undefined;
   private readonly startedAt = Date.now();
-  private readonly bar: ProgressBar | undefined;
+  private lastReport = 0;
 
   constructor(
     private readonly start: number,
@@ -432,13 +426,13 @@ class Meter extends Transform {
   ) {
     super();
     this.head = sniff ? [] : undefined;
-    this.bar = o.progressStream.isTTY ? new ProgressBar(o.label, o.progressStream) : undefined;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.receivedThisAttempt += chunk.length;
     if (this.start + this.receivedThisAttempt > (this.o.bytes ?? this.o.maxBytes)) return done(this.tooLong());
-    this.report();
+    // Reporting every chunk would cost more than the download.
+    if (Date.now() - this.lastReport >= 100) this.report();
     if (!this.head) return done(null, chunk);
     this.head.push(chunk);
     if (this.receivedThisAttempt < 64) return done();
@@ -465,56 +459,13 @@ class Meter extends Transform {
     done(null, head);
   }
 
-  private report(): void {
+  report(): void {
+    this.lastReport = Date.now();
     const seconds = (Date.now() - this.startedAt) / 1000;
     const received = this.start + this.receivedThisAttempt;
     const bytesPerSecond = seconds > 0 ? this.receivedThisAttempt / seconds : 0;
     const etaSeconds = this.total !== null && bytesPerSecond > 0 ? Math.max(0, this.total - received) / bytesPerSecond : null;
-    const progress = { received, total: this.total, bytesPerSecond, etaSeconds };
-    this.o.onProgress?.(progress);
-    this.bar?.update(progress);
-  }
-
-  closeProgressBar(): void {
-    this.bar?.finish();
-  }
-}
-
-/** A single redrawn line: label, percentage, bytes, rate and ETA. */
-class ProgressBar {
-  private lastDraw = 0;
-  private last: DownloadProgress | undefined;
-
-  constructor(
-    private readonly label: string,
-    private readonly stream: ProgressStream,
-  ) {}
-
-  update(progress: DownloadProgress): void {
-    this.last = progress;
-    const now = Date.now();
-    if (now - this.lastDraw < 100) return; // redrawing per chunk would cost more than the download
-    this.lastDraw = now;
-    this.draw(progress);
-  }
-
-  finish(): void {
-    if (!this.last) return;
-    this.draw(this.last);
-    this.stream.write('\n');
-  }
-
-  private draw(p: DownloadProgress): void {
-    const width = this.stream.columns ?? 80;
-    const amount = p.total !== null ? `${formatBytes(p.received)} / ${formatBytes(p.total)}` : formatBytes(p.received);
-    const rate = `${formatBytes(p.bytesPerSecond)}/s`;
-    const eta = p.etaSeconds !== null ? `ETA ${formatDuration(p.etaSeconds)}` : '';
-    const percent = p.total ? `${Math.floor((100 * p.received) / p.total)}%`.padStart(4) : '';
-    const text = [this.label, percent, amount, rate, eta].filter(Boolean).join('  ');
-    const barWidth = Math.min(30, width - text.length - 4);
-    const bar =
-      p.total && barWidth >= 10 ? `[${'#'.repeat(Math.round((barWidth * p.received) / p.total)).padEnd(barWidth, '.')}] ` : '';
-    this.stream.write(`\r${(bar + text).slice(0, width - 1)}\x1b[K`);
+    this.o.onProgress?.({ label: this.o.label, received, total: this.total, bytesPerSecond, etaSeconds });
   }
 }
 
@@ -529,9 +480,3 @@ export function formatBytes(bytes: number): string {
   return `${unit === 0 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
-function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  const hours = Math.floor(s / 3600);
-  const rest = `${Math.floor((s % 3600) / 60)}:${String(s % 60).padStart(2, '0')}`;
-  return hours > 0 ? `${hours}:${rest.padStart(5, '0')}` : rest;
-}
