@@ -132,20 +132,19 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     const target: Record<string, string> = imageSet
       ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
       : { prompt: prompt!, source_text: sourceText, text_templates: JSON.stringify(IMAGENET_TEMPLATES) };
+    // What the domain file records of the run; a resumed run must match it, and the target and weights too.
+    const recorded: Record<string, string> = {
+      parameterisation: G.parameterisation.name, draws: drawsFrom, losses: JSON.stringify(settings.losses),
+      clip_models: clips.map((c) => c.name).join(','), clip_weights: clipWeights.join(','),
+      seed: String(settings.seed), lr: String(settings.lr), batch: String(settings.batch), mixing: String(settings.mixing),
+    };
     const identity: Record<string, string> = {
-      target: imageSet ? `images:${imageSet.digest}` : prompt!, source: sourceText, draws: drawsFrom,
-      seed: String(settings.seed), batch: String(settings.batch), lr: String(settings.lr), mixing: String(settings.mixing),
-      losses: JSON.stringify(settings.losses), clip_models: clips.map((c) => c.name).join(','), clip_weights: clipWeights.join(','),
-      base_fingerprint: G.source.fingerprint, parameterisation: G.parameterisation.name,
-      layers: G.domainLayers.map((l) => l.name).join(','),
+      ...recorded, target: imageSet ? `images:${imageSet.digest}` : prompt!, source: sourceText,
+      base_fingerprint: G.source.fingerprint, layers: G.domainLayers.map((l) => l.name).join(','),
     };
 
     const start = out && options.resume ? await resumeState(out, G, identity, settings, message) : undefined;
-    const files = out ? new RunFiles(out, G, identity, {
-      ...baseModelMetadata(G), ...target, ...options.metadata, parameterisation: G.parameterisation.name, draws: drawsFrom,
-      losses: JSON.stringify(settings.losses), clip_models: clips.map((c) => c.name).join(','), clip_weights: clipWeights.join(','),
-      seed: String(settings.seed), lr: String(settings.lr), batch: String(settings.batch), mixing: String(settings.mixing),
-    }) : undefined;
+    const files = out ? new RunFiles(out, G, identity, { ...baseModelMetadata(G), ...target, ...options.metadata, ...recorded }) : undefined;
     const preview = options.preview ? new PreviewWriter(G) : undefined;
     if (options.preview) await mkdir(options.preview.dir, { recursive: true });
     const saveEvery = options.saveEvery ?? 25;
