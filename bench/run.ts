@@ -1,54 +1,129 @@
 /**
  * `npm run bench [case…]`: runs each case in a child process, prints seconds and peak RSS against the
- * PyTorch reference and the roofline, and writes bench/RESULTS.md.
+ * PyTorch reference and the roofline, and writes bench/RESULTS.md (when every case runs).
+ *
+ * `npm run bench -- --baseline <git-ref> [case…]`: also checks out <git-ref> in a temporary worktree (with
+ * this tree's node_modules) and runs each case there and here, one after the other, so both builds see the
+ * same machine at nearly the same time; reports new/old. This is how a change is measured on a noisy
+ * shared machine. Cases the baseline does not have are run here only.
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { CASES } from './cases.js';
+import { CASES, type BenchCase } from './cases.js';
 import type { BenchRow } from './measure.js';
 
 interface CaseResult { rows: BenchRow[]; peakRssMB: number }
 
-const child = process.argv[2] === '--case';
-if (child) {
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+if (process.argv[2] === '--case') {
   const c = CASES.find((k) => k.name === process.argv[3]);
   if (!c) throw new Error(`unknown case ${process.argv[3]}`);
   const rows = await c.run();
   process.stdout.write(JSON.stringify({ rows, peakRssMB: process.resourceUsage().maxRSS / 1024 } satisfies CaseResult));
 } else {
-  const wanted = process.argv.slice(2);
-  const selected = wanted.length ? CASES.filter((c) => wanted.includes(c.name)) : CASES;
+  const { values, positionals } = parseArgs({ options: { baseline: { type: 'string' } }, allowPositionals: true });
+  const selected = positionals.length ? CASES.filter((c) => positionals.includes(c.name)) : CASES;
+  const unknown = positionals.filter((name) => !CASES.some((c) => c.name === name));
+  if (unknown.length) throw new Error(`unknown cases ${unknown.join(', ')} (known: ${CASES.map((c) => c.name).join(', ')})`);
+  const baseline = values.baseline === undefined ? undefined : checkout(values.baseline);
+  try {
+    const lines = baseline ? compare(selected, baseline) : measure(selected);
+    const table = report(lines, baseline && values.baseline);
+    process.stdout.write(`${table}\n`);
+    if (positionals.length === 0 && !baseline) writeFileSync(new URL('./RESULTS.md', import.meta.url), table);
+  } finally {
+    if (baseline) {
+      execFileSync('git', ['-C', REPO, 'worktree', 'remove', '--force', baseline.dir]);
+      rmSync(dirname(baseline.dir), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Runs one case in its own process from the bench of the tree at `root`; undefined if that bench lacks it. */
+function runCase(root: string, name: string): CaseResult | undefined {
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--case', name], {
+      cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return JSON.parse(out) as CaseResult;
+  } catch (err) {
+    if (root !== REPO && /unknown case/.test(String((err as { stderr?: string }).stderr))) return undefined;
+    throw err;
+  }
+}
+
+function measure(selected: readonly BenchCase[]): string[] {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name} … `);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--case', c.name], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    const result = JSON.parse(out) as CaseResult;
+    const result = runCase(REPO, c.name)!;
     for (const r of result.rows) {
-      // The references are per step or per image: they apply to rows in the case's first unit only.
-      const comparable = r.unit === result.rows[0]!.unit;
-      const vs = (ref?: number) => (ref && comparable ? `${ref} (${(r.value / ref).toFixed(2)}x)` : '—');
-      const line = `| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${vs(c.pytorch)} | ${vs(c.roofline)} | ${result.peakRssMB.toFixed(0)} MB |`;
-      lines.push(line);
+      lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${references(c, r, result)} | ${result.peakRssMB.toFixed(0)} MB |`);
       process.stderr.write(`${r.value.toFixed(3)} ${r.unit}, peak RSS ${result.peakRssMB.toFixed(0)} MB\n`);
     }
   }
-  const ort = JSON.parse(execFileSync('npm', ['ls', 'onnxruntime-node', '--json'], { encoding: 'utf8' })).dependencies?.['onnxruntime-node']?.version;
+  return lines;
+}
+
+function compare(selected: readonly BenchCase[], baseline: { dir: string; commit: string }): string[] {
+  const lines: string[] = [];
+  for (const c of selected) {
+    process.stderr.write(`${c.name}: baseline … `);
+    const old = runCase(baseline.dir, c.name);
+    process.stderr.write(old ? `${old.rows[0]!.value.toFixed(3)}; this tree … ` : 'not in the baseline; this tree … ');
+    const now = runCase(REPO, c.name)!;
+    process.stderr.write(`${now.rows[0]!.value.toFixed(3)} ${now.rows[0]!.unit}\n`);
+    for (const r of now.rows) {
+      const before = old?.rows.find((o) => o.name === r.name && o.unit === r.unit);
+      const ratio = before ? `${(r.value / before.value).toFixed(2)}` : '—';
+      const oldValue = before ? `${before.value.toFixed(3)}` : '—';
+      const rss = `${now.peakRssMB.toFixed(0)} / ${old ? old.peakRssMB.toFixed(0) : '—'} MB`;
+      lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${oldValue} | ${ratio} | ${references(c, r, now)} | ${rss} |`);
+    }
+  }
+  return lines;
+}
+
+/** The PyTorch and roofline columns; they apply to rows in the case's first unit only. */
+function references(c: BenchCase, r: BenchRow, result: CaseResult): string {
+  const comparable = r.unit === result.rows[0]!.unit;
+  const vs = (ref?: number) => (ref && comparable ? `${ref} (${(r.value / ref).toFixed(2)}x)` : '—');
+  return `${vs(c.pytorch)} | ${vs(c.roofline)}`;
+}
+
+function checkout(ref: string): { dir: string; commit: string } {
+  const commit = execFileSync('git', ['-C', REPO, 'rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim();
+  const dir = join(mkdtempSync(join(tmpdir(), 'ganvec-baseline-')), 'tree');
+  execFileSync('git', ['-C', REPO, 'worktree', 'add', '--detach', dir, commit], { stdio: 'ignore' });
+  // The baseline runs from its sources (tsx) with this tree's packages; a baseline with other dependencies
+  // would need its own `npm ci` there.
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  process.stderr.write(`baseline ${ref} = ${commit.slice(0, 12)} in ${dir}\n`);
+  return { dir, commit };
+}
+
+function report(lines: string[], baselineRef: string | undefined): string {
+  const ort = JSON.parse(execFileSync('npm', ['ls', 'onnxruntime-node', '--json'], { encoding: 'utf8', cwd: REPO })).dependencies?.['onnxruntime-node']?.version;
   const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}, onnxruntime-node ${ort}, float32, all cores`;
-  const table = [
+  const header = baselineRef
+    ? ['| case | this tree | baseline | new/old | PyTorch | roofline | peak RSS new / old |', '| --- | --- | --- | --- | --- | --- | --- |']
+    : ['| case | ganvec | PyTorch | roofline | peak RSS |', '| --- | --- | --- | --- | --- |'];
+  return [
     `# Benchmarks`,
     ``,
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` on ${machine}.`,
-    `Random weights of the real shapes. "PyTorch" is the public reference code on the same machine (../shared/ANCHORS.md);`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench${baselineRef ? ` -- --baseline ${baselineRef}` : ''}\` on ${machine}.`,
+    `Random weights of the real shapes. "PyTorch" is the public reference code measured on the 2-core Intel machine (../shared/ANCHORS.md);`,
     `the ratio is ours / theirs (below 1 is faster). Peak RSS is the whole benchmark process.`,
-    `This machine is a shared VM: repeated runs of the same case differ by up to about ±25%.`,
+    baselineRef ? `Each case ran in the baseline's tree, then in this one; new/old below 1 is faster.` : `This machine is a shared VM: repeated runs of the same case differ by up to about ±25%.`,
     ``,
-    `| case | ganvec | PyTorch | roofline | peak RSS |`,
-    `| --- | --- | --- | --- | --- |`,
+    ...header,
     ...lines,
     ``,
   ].join('\n');
-  process.stdout.write(`${table}\n`);
-  if (wanted.length === 0) writeFileSync(new URL('./RESULTS.md', import.meta.url), table);
 }
+
