@@ -13,7 +13,7 @@ import { Generator } from '../src/generators/generator.js';
 import { stylegan2 } from '../src/generators/stylegan2/family.js';
 import { drawShape } from '../src/train/loop.js';
 import { createStepRunner } from '../src/train/step-runner.js';
-import { RandomState } from '../src/random/random-state.js';
+import { RandomState } from '../src/core/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
 export async function benchAdaptStep(size: number, batch: number, microBatch = batch): Promise<BenchRow[]> {

@@ -16,7 +16,7 @@ import { loadClip, loadGenerator } from '../src/registry/load.js';
 import type { Generator } from '../src/generators/generator.js';
 import { zFromSeeds } from '../src/generators/latents.js';
 import { textDirection } from '../src/train/text-direction.js';
-import { RandomState } from '../src/random/random-state.js';
+import { RandomState } from '../src/core/random-state.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
 

@@ -10,7 +10,7 @@ import { sampleInputs, toWPlus } from '../src/generators/latents.js';
 import { loadClip, loadGenerator } from '../src/registry/load.js';
 import type { ImageLoss } from '../src/losses/loss.js';
 import { lossNames, registerLoss } from '../src/losses/registry.js';
-import { RandomState } from '../src/random/random-state.js';
+import { RandomState } from '../src/core/random-state.js';
 import { createStepRunner } from '../src/train/step-runner.js';
 import { textDirection } from '../src/train/text-direction.js';
 import { assertClose, GOLDENS } from './helpers/golden.js';

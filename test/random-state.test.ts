@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { zFromSeeds } from '../src/generators/latents.js';
-import { RandomState } from '../src/random/random-state.js';
+import { RandomState } from '../src/core/random-state.js';
 
 const reference = JSON.parse(readFileSync(new URL('./fixtures/numpy/random-state.json', import.meta.url), 'utf8')) as {
   cases: Array<{ seed: number; randn_1x512: number[] }>;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { loadClip, loadGenerator } from '../src/registry/load.js';
 import { sampleInputs, toWPlus } from '../src/generators/latents.js';
-import { RandomState } from '../src/random/random-state.js';
+import { RandomState } from '../src/core/random-state.js';
 import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
 import { textDirection } from '../src/train/text-direction.js';
 import { assertClose, GOLDENS } from './helpers/golden.js';

@@ -15,7 +15,7 @@ import type { Parameterisation, ParameterLayer } from '../parameterisations/para
 import { vectorSize } from '../parameterisations/parameterisation.js';
 import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';
 import { selectLayers, type LayerSelection } from '../parameterisations/layer-selection.js';
-import { RandomState } from '../random/random-state.js';
+import { RandomState } from '../core/random-state.js';
 import type { GeneratorDescription, GeneratorFamily, ModulatedLayer, SampleInput } from './family.js';
 import { mixStyles, sampleInputs, toWPlus, truncate, type NoiseMode } from './latents.js';
 

@@ -4,7 +4,7 @@
  * These are a few thousand floats; doing them in TypeScript keeps the graphs small and the modes free.
  */
 import { numel, type Tensor } from '../core/tensor.js';
-import { RandomState } from '../random/random-state.js';
+import { RandomState } from '../core/random-state.js';
 import type { SampleInput } from './family.js';
 
 /**

@@ -10,7 +10,7 @@
  * resumed run sees what the uninterrupted run would have seen), or replayed from a file (draws-file.ts).
  */
 import { numel, type Tensor } from '../core/tensor.js';
-import { RandomState } from '../random/random-state.js';
+import { RandomState } from '../core/random-state.js';
 
 /** The draws of one generator call. */
 export interface CallDraws {

@@ -5,7 +5,7 @@
  * strengths so every term of the synthesis is exercised.
  */
 import type { Tensor } from '../../core/tensor.js';
-import { RandomState } from '../../random/random-state.js';
+import { RandomState } from '../../core/random-state.js';
 import { configFChannels } from './architecture.js';
 
 export interface RandomGeneratorConfig {
