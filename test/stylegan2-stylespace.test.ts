@@ -66,7 +66,7 @@ it('no-coarse trains only the layers after the first six, as StyleDomain freezes
 
 describe('style-offsets through the CLI', () => {
   const CLIP = `${GOLDENS}clip-tiny-a/clip_state_dict.pt`;
-  it('adapt trains them, the domain file says so, and generate loads the generator for them', async () => {
+  it('adapt trains them, the domain file says so, and generate and eval load the generator for them', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ganvec-stylespace-'));
     try {
       const offsets = join(dir, 'offsets.dv.safetensors');
@@ -84,6 +84,8 @@ describe('style-offsets through the CLI', () => {
 
       const g = await runCli(['generate', '--model', CKPT, '--seeds', '0-1', '--domain', offsets, '--npy', join(dir, 'img.npy')]);
       assert.equal(g.code, 0, g.stderr);
+      const scored = await runCli(['eval', '--model', CKPT, '--clip', CLIP, '--domain', offsets, '--to', 'pixar', '--n', '4', '--json']);
+      assert.equal(scored.code, 0, scored.stderr);
       const mixed = await runCli(['generate', '--model', CKPT, '--seeds', '0', '--domain', offsets, '--domain', vector, '--npy', join(dir, 'mix.npy')]);
       assert.equal(mixed.code, 1);
       assert.match(mixed.stderr, /style-offsets over convs\.5\) and .*vector\.dv\.safetensors \(domain-vector over conv1,.*cannot be mixed/);

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import {
-  A_TEMPLATE, evaluateDomain, IMAGENET_TEMPLATES, loadClip, loadDomainVector, loadGenerator, readImageSet,
+  A_TEMPLATE, evaluateDomain, generatorOptionsFor, IMAGENET_TEMPLATES, loadClip, loadDomainVector, loadGenerator, readImageSet,
   type Clip, type Device, type EvaluationTarget,
 } from '../index.js';
 import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';
@@ -70,7 +70,9 @@ async function runEval(flags: EvalFlags): Promise<void> {
     ? `${target.images.images.length} example images (digest ${target.images.digest.slice(0, 12)})`
     : `"${target.text}" through ${templates.says}`;
 
-  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device, downloads: downloadProgress() });
+  // A domain file says which parameterisation and layers the generator must be loaded with.
+  const forDomain = await generatorOptionsFor(flags.domain === undefined ? [] : [flags.domain]);
+  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device, downloads: downloadProgress(), ...forDomain });
   const clips: Clip[] = [];
   try {
     for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, device: flags.device, downloads: downloadProgress() }));
