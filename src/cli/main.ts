@@ -12,10 +12,23 @@ import { registerAdapt } from './adapt.js';
 import { registerEval } from './eval.js';
 
 const program = new Command('ganvec')
-  .description('Domain adaptation of StyleGAN2 generators with tiny domain vectors (CLIP-guided or few-shot).')
-  .version(VERSION);
+  .description('Domain adaptation of pretrained GANs with tiny domain vectors, guided by CLIP and a text or a few example images.')
+  .version(VERSION)
+  .addHelpText('after', `
+Examples:
+  ganvec adapt --from ffhq --to "pixar" --out pixar.dv.safetensors
+  ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --grid pixar.png
+  ganvec eval --model ffhq --domain pixar.dv.safetensors --to "pixar"
+  ganvec models list
 
-const commands: Array<(p: Command) => void> = [registerModels, registerGenerate, registerInfo, registerTokenize, registerEmbed, registerAdapt, registerEval];
+Environment:
+  GANVEC_HOME      where downloaded models and caches live (default ~/.cache/ganvec)
+  GANVEC_OFFLINE   1: never use the network (registered models must be in the cache)
+  GANVEC_REGISTRY  another registry file instead of the bundled pretrained/registry.json
+  GANVEC_DEBUG     1: print stack traces with errors`);
+
+// The main job first: train, use, score; then the tools around it.
+const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerModels, registerInfo, registerEmbed, registerTokenize];
 for (const register of commands) register(program);
 
 await runCli(program, process.argv);

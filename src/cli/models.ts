@@ -38,9 +38,10 @@ export function registerModels(program: Command): void {
         String(e.resolution),
         e.bytes !== null ? formatBytes(e.bytes) : '?',
         existsSync(cachedModelPath(e)) ? 'yes' : '-',
+        shortLicence(e.licence),
         e.aliases.join(', '),
       ]);
-      process.stdout.write(table([['NAME', 'KIND', 'RES', 'SIZE', 'CACHED', 'ALIASES'], ...rows]));
+      process.stdout.write(table([['NAME', 'KIND', 'RES', 'SIZE', 'CACHED', 'LICENCE', 'ALIASES'], ...rows]));
       process.stdout.write(`\ncache: ${ganvecHome()}\nmore: ganvec models info NAME\n`);
     });
 
@@ -165,4 +166,10 @@ function findOrFail(registry: Registry, name: string): RegistryEntry {
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => `${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()}\n`).join('');
+}
+
+/** A licence as a table cell: its name, and whether it forbids commercial use (the full text: `models info`). */
+function shortLicence(licence: string): string {
+  const name = licence.split(' (')[0]!;
+  return /non-commercial/i.test(licence) ? `${name} (non-commercial)` : name;
 }

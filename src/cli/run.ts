@@ -11,6 +11,11 @@ export class UsageError extends Error {
 
 /** Parses argv and turns thrown errors into a one-line message and a non-zero exit code. */
 export async function runCli(program: Command, argv: string[]): Promise<void> {
+  // `ganvec models list | head`: the reader has gone, so the output is not wanted; stop quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   try {
     await program.parseAsync(argv);
   } catch (err) {
