@@ -30,7 +30,7 @@ describe('ganvec models with the bundled registry', { concurrency: true }, () =>
   test('list shows generators and CLIP models, filtered by kind on request', async () => {
     const all = await ganvecModels(['list'], { GANVEC_HOME: home });
     assert.equal(all.code, 0);
-    assert.match(all.stdout, /^stylegan2-ffhq-config-f\s+generator\s+1024\s+126\.6 MiB\s+-\s+ffhq, ffhq-1024$/m);
+    assert.match(all.stdout, /^stylegan2-ffhq-config-f\s+generator\s+1024\s+126\.6 MiB\s+-\s+NVIDIA Source Code License \(non-commercial\)\s+ffhq, ffhq-1024$/m);
     assert.match(all.stdout, /^clip-vit-b-32\s+clip\s+224/m);
     const clip = await ganvecModels(['list', '--kind', 'clip', '--json'], { GANVEC_HOME: home });
     const entries = JSON.parse(clip.stdout) as Array<{ kind: string; path: string }>;
