@@ -14,7 +14,7 @@ import { DEFAULT_CLIP_MODELS, deviceOption } from './options.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
-  from: string;
+  model: string;
   clip: string;
   clipWeights?: string;
   to?: string;
@@ -93,7 +93,7 @@ export function registerAdapt(program: Command): void {
   program
     .command('adapt')
     .description('Train a domain vector that moves a generator toward a text prompt or a few example images (CLIP-guided, StyleGAN-NADA direction loss).')
-    .requiredOption('--from <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file (.pt, .pkl, .safetensors)')
+    .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file (.pt, .pkl, .safetensors); --from or --network work too')
     .option('--to <text>', 'the target domain, e.g. "pixar" or "a sketch"')
     .option('--images <paths...>', 'instead of --to: example images, a folder (not recursive) or image files (JPEG, PNG, WebP)')
     .option('--source <text>', 'what the generator makes now', 'photo')
@@ -159,7 +159,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
 
   const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
   // The training batch also serves mapping, previews and the source samples of --images.
-  const G = await loadGenerator(flags.from, {
+  const G = await loadGenerator(flags.model, {
     threads, device: flags.device, batch: settings.batch, parameterisation: flags.parameterisation, layers: layerSelection(flags.layers),
     downloads: downloadProgress(),
   });

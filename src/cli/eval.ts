@@ -32,7 +32,7 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Score a domain vector: CLIP quality (similarity to the target) and diversity of the adapted generator\'s samples.')
-    .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file')
+    .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file; --network or --from work too')
     .option('--domain <file>', 'domain file (.dv.safetensors or a flat .npy); omitted = the original generator')
     .option('--clip <models>', 'CLIP models, comma-separated registered names (e.g. ViT-B/32) or checkpoint files', commaList, commaList(DEFAULT_CLIP_MODELS))
     .option('--to <text>', 'the target text')

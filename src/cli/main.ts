@@ -2,6 +2,7 @@
 // The `ganvec` command: each subcommand lives in its own file under src/cli and registers itself here.
 import { Command } from 'commander';
 import { VERSION } from '../index.js';
+import { resolveAliases } from './options.js';
 import { runCli } from './run.js';
 import { registerModels } from './models.js';
 import { registerGenerate } from './generate.js';
@@ -31,4 +32,4 @@ Environment:
 const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerModels, registerInfo, registerEmbed, registerTokenize];
 for (const register of commands) register(program);
 
-await runCli(program, process.argv);
+await runCli(program, resolveAliases(process.argv));

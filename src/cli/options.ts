@@ -80,6 +80,23 @@ function checkBounds(value: number, text: string, { min, max, exclusiveMin = fal
   return value;
 }
 
+/**
+ * Flags that other tools spell differently, taken as the flag they stand for by every command: NVIDIA's
+ * scripts (`--network`, `--trunc`, `--noise-mode`) and adapt's original `--from`.
+ */
+export const FLAG_ALIASES: Readonly<Record<string, string>> = {
+  '--network': '--model', '--from': '--model', '--trunc': '--truncation', '--noise-mode': '--noise',
+};
+
+/** argv with each alias replaced by its flag, also in the `--alias=value` form. */
+export function resolveAliases(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const [flag, ...value] = arg.split('=');
+    const canonical = FLAG_ALIASES[flag!];
+    return canonical ? [canonical, ...value].join('=') : arg;
+  });
+}
+
 /** CLIP models of HyperDomainNet's configs, for every command that takes `--clip`. */
 export const DEFAULT_CLIP_MODELS = 'ViT-B/32,ViT-B/16';
 
