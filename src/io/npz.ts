@@ -4,10 +4,10 @@
  * ZIP64 records are written once offsets pass 4 GiB, as Python's zipfile does.
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Tensor, TensorData } from '../core/tensor.js';
+import { syncDirectory, temporaryPath } from './atomic.js';
 import { withFileSource } from './byte-source.js';
 import { CheckpointError } from './errors.js';
 import { encodeNpy, parseNpy } from './npy.js';
@@ -47,7 +47,7 @@ export class NpzWriter {
 
   /** `zip64Beyond`: offsets past this many bytes use ZIP64 records (lower only to test them). */
   constructor(readonly path: string, private readonly zip64Beyond = U32_MAX) {
-    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    this.temp = temporaryPath(path);
     this.fd = openSync(this.temp, 'wx');
   }
 
@@ -91,12 +91,7 @@ export class NpzWriter {
     }
     closeSync(this.fd);
     renameSync(this.temp, this.path);
-    const dir = openSync(dirname(this.path), 'r');
-    try {
-      fsyncSync(dir);
-    } finally {
-      closeSync(dir);
-    }
+    syncDirectory(dirname(this.path));
   }
 
   /** Removes the temporary file; `path` is left as it was. */

@@ -5,10 +5,8 @@
  * a kill between the two writes leaves a state one step ahead of the domain file, never behind it:
  * `--resume` continues from the state file's vector and is exact either way. Both writes are atomic.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { processRuns } from '../core/process.js';
 import type { AdamState } from './adam.js';
 
 export interface RunState {
@@ -47,25 +45,4 @@ export async function readRunState(domainPath: string): Promise<RunState & { run
   }
   const { step: _step, ...run } = metadata;
   return { vector: vector as Float32Array, optimizer: { m: m as Float32Array, v: v as Float32Array, step }, run };
-}
-
-/**
- * Removes temporary files that an atomic write of `path` left when its process died (`.NAME.PID.RAND.tmp`,
- * see io/atomic.ts), unless their process still runs.
- */
-export function removeStaleTemporaries(path: string): string[] {
-  const pattern = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
-  const removed: string[] = [];
-  for (const name of readdirSync(dirname(path))) {
-    const pid = pattern.exec(name)?.[1];
-    if (pid !== undefined && !processRuns(Number(pid))) {
-      rmSync(join(dirname(path), name), { force: true });
-      removed.push(name);
-    }
-  }
-  return removed;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
