@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { baseModelMetadata, readDomainFile, writeDomainFile } from '../domains/domain-file.js';
 import type { Generator } from '../generators/generator.js';
 import { readImageSet, type ImageInput, type ImageSet } from '../io/image-folder.js';
@@ -100,6 +100,8 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     throw new Error('resume needs the domain file (out) to continue');
   }
   const message = options.onMessage ?? (() => {});
+  const prompt = text?.target.trim();
+  const sourceText = text?.source?.trim() || 'photo';
 
   const lock = out ? acquireRunLock(out) : undefined;
   try {
@@ -112,14 +114,14 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     const imageSet = images ? ('digest' in images ? images : await readImageSet(images as readonly ImageInput[])) : undefined;
     if (imageSet) for (const s of imageSet.skipped) message(`skipped ${s.name}: ${s.reason}`);
     const microBatch = options.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
-    message(`generator ${G.source.path.split('/').pop()} (${G.size}px, ${G.domainSize} ${G.parameterisation.name} values); ` +
+    message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} ${G.parameterisation.name} values); ` +
       `CLIP ${clips.map((c) => c.name).join(', ')}${microBatch < settings.batch ? `; micro-batches of ${microBatch}` : ''}`);
     if (imageSet) message(`${imageSet.images.length} example images; mean embedding of the generator's samples (cached after the first run)`);
     const directions: Float32Array[] = [];
     for (const clip of clips) {
       directions.push(imageSet
         ? await imageDirection(G, clip, imageSet, options.source)
-        : await textDirection(clip, text!.target.trim(), text!.source?.trim() || 'photo'));
+        : await textDirection(clip, prompt!, sourceText));
     }
 
     const shape = drawShape(G, settings.batch);
@@ -128,8 +130,6 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     const recorder = options.record ? new DrawRecorder(draws, options.record) : undefined;
     draws = recorder ?? draws;
 
-    const prompt = text?.target.trim();
-    const sourceText = text?.source?.trim() || 'photo';
     const target: Record<string, string> = imageSet
       ? { image_set: imageSet.digest, image_files: JSON.stringify(imageSet.images.map((im) => im.name)) }
       : { prompt: prompt!, source_text: sourceText, text_templates: JSON.stringify(IMAGENET_TEMPLATES) };
