@@ -43,6 +43,8 @@ export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.j
 export {
   DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
 } from './domains/domain-file.js';
+export { readForeignDomain, importedDomainFile, type ForeignDomain } from './domains/import.js';
+export { mixDomainFiles, loadWeightedDomains, parseDomainSpec, type WeightedDomain, type DomainParent } from './domains/mix.js';
 export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
 export { printable, printableJson } from './io/printable.js';
