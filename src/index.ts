@@ -18,6 +18,7 @@ export { Generator, type GenerateOptions, type SynthesizeOptions, type Generator
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxInterface } from './generators/onnx-export.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
@@ -53,6 +54,7 @@ export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { writeFileAtomic } from './io/atomic.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';
