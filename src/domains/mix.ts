@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isNpyFile } from '../io/npy.js';
-import { fileParameterisation, loadDomainVector, mixDomainVectors, readDomainFile, type DomainFile, type DomainTarget } from './domain-file.js';
+import { fileParameterisation, loadDomainVector, readDomainFile, type DomainFile, type DomainTarget } from './domain-file.js';
+import { mixDomainVectors } from './weighted-sum.js';
 
 export interface WeightedDomain {
   /** A domain file (or, where a generator checks it, a raw flat .npy). */
