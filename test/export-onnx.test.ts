@@ -4,18 +4,20 @@
  * input or a baked mix, the three noise modes, W+ input, a reduced size, and an NVIDIA-layout generator.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../src/core/tensor.js';
-import { baseModelMetadata, writeDomainFile } from '../src/domains/domain-file.js';
+import { baseModelMetadata, readDomainFile, writeDomainFile } from '../src/domains/domain-file.js';
+import { mixDomainVectors } from '../src/domains/weighted-sum.js';
+import { exportOnnx } from '../src/generators/onnx-export.js';
 import { sampleInputs, zFromSeeds } from '../src/generators/latents.js';
 import type { Generator } from '../src/generators/generator.js';
 import { readNpy } from '../src/io/npy.js';
 import { loadGenerator } from '../src/registry/load.js';
-import { golden, GOLDENS } from './helpers/golden.js';
+import { golden, GOLDENS, relativeError } from './helpers/golden.js';
 import { runCli } from './helpers/cli.js';
 
 const SG2 = `${GOLDENS}sg2-tiny-a/ckpt.pt`;
@@ -34,16 +36,9 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** max |x − y| / max |y|. */
-function relativeError(x: Float32Array, y: Float32Array): number {
-  assert.equal(x.length, y.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < y.length; i++) {
-    diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
-    scale = Math.max(scale, Math.abs(y[i]!));
-  }
-  return diff / scale;
+/** What `ganvec generate` computes (its render loop calls exactly this), in this process: cheaper than a CLI run. */
+async function generatedHere(G_: Generator, seeds: number[], opts: { truncation?: number; domain?: Float32Array; noise?: 'const' | 'none' | 'random'; noiseSeed?: number } = {}): Promise<Float32Array> {
+  return (await G_.generate({ z: zFromSeeds(seeds, G_.styleDim), ...opts })).data;
 }
 
 async function generated(args: string[]): Promise<Tensor> {
@@ -72,8 +67,8 @@ function feeds(G_: Generator, latent: { name: 'z' | 'w'; t: Tensor }, psi: numbe
   return f;
 }
 
-async function runModel(path: string, f: Record<string, ort.Tensor>): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'] });
+async function runModel(model: string | Uint8Array, f: Record<string, ort.Tensor>): Promise<Float32Array> {
+  const session = typeof model === 'string' ? await ort.InferenceSession.create(model, { executionProviders: ['cpu'] }) : await ort.InferenceSession.create(model, { executionProviders: ['cpu'] });
   try {
     return (await session.run(f)).img!.data as Float32Array;
   } finally {
@@ -91,22 +86,28 @@ before(async () => {
   await writeDomainFile(a, { vector: domainA, layers: G.domainLayers, metadata: meta });
   await writeDomainFile(b, { vector: Float32Array.from(domainA, (v, i) => Math.cos(i) * 0.2 - v / 2), layers: G.domainLayers, metadata: meta });
 });
-after(() => rm(dir, { recursive: true, force: true }));
+after(async () => {
+  await G.release();
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('the exported model reproduces ganvec generate', { concurrency: true }, () => {
   test('seeds, truncation 0.7, a domain input; const, none and random noise', async (t) => {
     const model = await exported(['--model', SG2, '--domain', a, '--batch', '2']);
     const z = zFromSeeds([3, 4], G.styleDim);
-    for (const noise of ['const', 'none', 'random'] as const) {
+    const viaCli = await generated(['--model', SG2, '--seeds', '3-4', '--truncation', '0.7', '--domain', a]);
+    const cliError = relativeError(await runModel(model, feeds(G, { name: 'z', t: z }, 0.7, 'const', domainA)), viaCli.data);
+    t.diagnostic(`const noise vs the CLI: relative error ${cliError.toExponential(2)}`);
+    assert.ok(cliError < EXACT, `const noise vs the CLI: relative error ${cliError}`);
+    for (const noise of ['none', 'random'] as const) {
       const ours = await runModel(model, feeds(G, { name: 'z', t: z }, 0.7, noise, domainA, 11));
-      const reference = await generated(['--model', SG2, '--seeds', '3-4', '--truncation', '0.7', '--domain', a, '--noise', noise, ...(noise === 'random' ? ['--noise-seed', '11'] : [])]);
-      const error = relativeError(ours, reference.data);
-      t.diagnostic(`relative error ${error.toExponential(2)}`);
+      const error = relativeError(ours, await generatedHere(G, [3, 4], { truncation: 0.7, domain: domainA, noise, noiseSeed: 11 }));
+      t.diagnostic(`noise ${noise}: relative error ${error.toExponential(2)}`);
       assert.ok(error < EXACT, `noise ${noise}: relative error ${error}`);
     }
     // Zeros are the original generator.
     const plain = await runModel(model, feeds(G, { name: 'z', t: z }, 1, 'const', new Float32Array(G.domainSize)));
-    const error = relativeError(plain, (await generated(['--model', SG2, '--seeds', '3-4'])).data);
+    const error = relativeError(plain, await generatedHere(G, [3, 4]));
     t.diagnostic(`relative error ${error.toExponential(2)}`);
     assert.ok(error < EXACT, `zero domain: relative error ${error}`);
   });
@@ -117,8 +118,8 @@ describe('the exported model reproduces ganvec generate', { concurrency: true },
     assert.ok(!session.inputNames.includes('domain'), session.inputNames.join(','));
     await session.release();
     const ours = await runModel(model, feeds(G, { name: 'z', t: zFromSeeds([7], G.styleDim) }, 1, 'const'));
-    const reference = await generated(['--model', SG2, '--seeds', '7', '--domain', `${a}:0.7`, '--domain', `${b}:0.5`]);
-    const error = relativeError(ours, reference.data);
+    const mix = mixDomainVectors([domainA, (await readDomainFile(b)).vector], [0.7, 0.5]);
+    const error = relativeError(ours, await generatedHere(G, [7], { domain: mix }));
     t.diagnostic(`relative error ${error.toExponential(2)}`);
     assert.ok(error < EXACT, `relative error ${error}`);
   });
@@ -127,9 +128,9 @@ describe('the exported model reproduces ganvec generate', { concurrency: true },
     const w = (await readNpy(`${GOLDENS}sg2-tiny-a/w.npy`)) as Tensor;
     const wPlus = { data: new Float32Array(3 * G.nLatent * G.styleDim), shape: [3, G.nLatent, G.styleDim] };
     for (let i = 0; i < 3; i++) for (let l = 0; l < G.nLatent; l++) wPlus.data.set(w.data.subarray(i * 64, (i + 1) * 64), (i * G.nLatent + l) * 64);
-    const model = await exported(['--model', SG2, '--latent', 'w', '--batch', '3', '--size', '16']);
+    const { model } = await exportOnnx(G, { latent: 'w', batch: 3, size: 16 });
     const ours = await runModel(model, feeds(G, { name: 'w', t: wPlus }, 1, 'const', domainA));
-    const full = await generated(['--model', SG2, '--w', `${GOLDENS}sg2-tiny-a/w.npy`, '--domain', a]);
+    const full = await G.synthesize({ w, domain: domainA });
     const pooled = new Float32Array(3 * 3 * 16 * 16);
     for (let c = 0; c < 9; c++) for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) {
       const at = (dy: number, dx: number) => full.data[c * 1024 + (2 * y + dy) * 32 + 2 * x + dx]!;
@@ -142,9 +143,10 @@ describe('the exported model reproduces ganvec generate', { concurrency: true },
 
   test('an NVIDIA-layout generator (its own mapping and w_avg), truncation 0.5', async (t) => {
     const nvidia = await loadGenerator(ADA);
-    const model = await exported(['--model', ADA]);
+    const { model } = await exportOnnx(nvidia, {});
     const ours = await runModel(model, feeds(nvidia, { name: 'z', t: zFromSeeds([2], nvidia.styleDim) }, 0.5, 'const', new Float32Array(nvidia.domainSize)));
-    const error = relativeError(ours, (await generated(['--model', ADA, '--seeds', '2', '--truncation', '0.5'])).data);
+    const error = relativeError(ours, await generatedHere(nvidia, [2], { truncation: 0.5 }));
+    await nvidia.release();
     t.diagnostic(`relative error ${error.toExponential(2)}`);
     assert.ok(error < EXACT, `relative error ${error}`);
   });
@@ -152,14 +154,13 @@ describe('the exported model reproduces ganvec generate', { concurrency: true },
   test('onnxruntime-web (wasm, in Node) loads and runs the same model with the same images', async (t) => {
     const web = await import('onnxruntime-web');
     web.env.wasm.numThreads = 1;
-    const model = await exported(['--model', SG2, '--domain', a]);
-    const bytes = new Uint8Array(await readFile(model));
+    const { model: bytes } = await exportOnnx(G, {});
     const session = await web.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
     const f = feeds(G, { name: 'z', t: zFromSeeds([5], G.styleDim) }, 0.7, 'const', domainA);
     const webFeeds = Object.fromEntries(Object.entries(f).map(([k, t]) => [k, new web.Tensor('float32', t.data as Float32Array, t.dims)]));
     const img = (await session.run(webFeeds)).img!.data as Float32Array;
     await session.release();
-    const error = relativeError(img, await runModel(model, f));
+    const error = relativeError(img, await runModel(bytes, f));
     t.diagnostic(`relative error ${error.toExponential(2)}`);
     assert.ok(error < EXACT, `web vs node: relative error ${error}`);
   });

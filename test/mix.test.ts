@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { baseModelMetadata, readDomainFile, writeDomainFile, type DomainFile } from '../src/domains/domain-file.js';
 import { mixDomainFiles, parseDomainSpec } from '../src/domains/mix.js';
+import { cachedDomainPath, fetchDomainFile, parseDomainUrl } from '../src/registry/domain-url.js';
 import type { Generator } from '../src/generators/generator.js';
 import { readNpy } from '../src/io/npy.js';
 import { loadGenerator } from '../src/registry/load.js';
@@ -187,15 +188,29 @@ describe('domain files by https URL', () => {
     }
   });
 
-  test('a bad pin, a file that is not a domain file, plain http and no network are clear one-line errors', async () => {
+  test('a bad pin and a file that is not a domain file are clear one-line errors, and the wrong file is not kept', async () => {
     const common = ['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0', '--npy', join(dir, 'never.npy')];
     await failsWith([...common, '--domain', `${server.url('/a.dv.safetensors')}#sha256=${'0'.repeat(64)}`],
       new RegExp(`domain .*a\\.dv\\.safetensors#sha256=0{64}: could not be fetched: it does not match the #sha256 pin: .*expected 0{64}.*got ${pin}`), env());
-    await failsWith([...common, '--domain', `${server.url('/a.dv.safetensors')}#sha256=abc`], /the only URL fragment understood is #sha256=<64 hex digits>, got #sha256=abc/, env());
-    await failsWith([...common, '--domain', server.url('/not-a-domain.dv.safetensors')], /not-a-domain\.dv\.safetensors: not a usable domain file \(safetensors: .*\); the download was removed/, env());
-    await failsWith([...common, '--domain', server.url('/a.dv.safetensors').replace('https', 'http')], /fetched over https only, not http/, env());
+    const notDomain = server.url('/not-a-domain.dv.safetensors');
+    await failsWith([...common, '--domain', notDomain], /not-a-domain\.dv\.safetensors: not a usable domain file \(safetensors: .*\); the download was removed/, env());
+    await assert.rejects(readFile(cachedDomainPath(notDomain, home)), { code: 'ENOENT' });
+  });
+
+  test('URLs that are not https or carry another fragment, an unreachable host and no network', async () => {
+    assert.throws(() => parseDomainUrl('http://127.0.0.1/a.dv.safetensors'), /^Error: http:\/\/127\.0\.0\.1\/a\.dv\.safetensors: domain files are fetched over https only, not http$/);
+    assert.throws(() => parseDomainUrl('https://h/a.dv.safetensors#sha256=abc'), /the only URL fragment understood is #sha256=<64 hex digits>, got #sha256=abc/);
+    assert.deepEqual(parseDomainUrl(`https://h/a.dv.safetensors#sha256=${'AB'.repeat(32)}`), { url: 'https://h/a.dv.safetensors', sha256: 'ab'.repeat(32) });
     const port = await closedPort();
-    await failsWith([...common, '--domain', `https://127.0.0.1:${port}/a.dv.safetensors`], /a\.dv\.safetensors: could not be fetched: .*127\.0\.0\.1/, env());
-    await failsWith([...common, '--domain', `https://127.0.0.1:${port}/b.dv.safetensors`], /could not be fetched: network access is disabled \(GANVEC_OFFLINE=1\)/, { ...env(), GANVEC_OFFLINE: '1' });
+    const quiet = { home, log: () => undefined, retries: 0 };
+    await assert.rejects(fetchDomainFile(`https://127.0.0.1:${port}/a.dv.safetensors`, quiet), /^Error: domain https:\/\/127\.0\.0\.1:\d+\/a\.dv\.safetensors: could not be fetched: .*127\.0\.0\.1/);
+    const saved = process.env.GANVEC_OFFLINE;
+    process.env.GANVEC_OFFLINE = '1';
+    try {
+      await assert.rejects(fetchDomainFile(`https://127.0.0.1:${port}/b.dv.safetensors`, quiet), /could not be fetched: network access is disabled \(GANVEC_OFFLINE=1\)/);
+    } finally {
+      if (saved === undefined) delete process.env.GANVEC_OFFLINE;
+      else process.env.GANVEC_OFFLINE = saved;
+    }
   });
 });
