@@ -18,6 +18,8 @@ export { Generator, type GenerateOptions, type SynthesizeOptions, type Generator
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, FamilySetting, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxInterface } from './generators/onnx-export.js';
+export { serveViewer, type ServeViewerOptions, type ViewerServer } from './web/serve.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
@@ -41,8 +43,11 @@ export { defaultLossWeights, lossNames, parseLossWeights, registerLoss, type Los
 export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.js';
 
 export {
-  DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
+  DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
 } from './domains/domain-file.js';
+export { readForeignDomain, importedDomainFile, type ForeignDomain } from './domains/import.js';
+export { mixDomainVectors } from './domains/weighted-sum.js';
+export { mixDomainFiles, loadWeightedDomains, parseDomainSpec, type WeightedDomain, type DomainParent } from './domains/mix.js';
 export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
 export { printable, printableJson } from './io/printable.js';
@@ -51,6 +56,7 @@ export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { writeFileAtomic } from './io/atomic.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

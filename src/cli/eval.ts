@@ -2,9 +2,10 @@
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import {
-  A_TEMPLATE, evaluateDomain, generatorOptionsFor, IMAGENET_TEMPLATES, loadClip, loadDomainVector, loadGenerator, readImageSet,
+  A_TEMPLATE, domainVectorProblem, evaluateDomain, generatorOptionsFor, IMAGENET_TEMPLATES, loadClip, loadGenerator, loadWeightedDomains, readImageSet,
   type Clip, type Device, type EvaluationTarget,
 } from '../index.js';
+import { domainArgs } from './domain-args.js';
 import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
@@ -33,7 +34,7 @@ export function registerEval(program: Command): void {
     .command('eval')
     .description('Score a domain vector: CLIP quality (similarity to the target) and diversity of the adapted generator\'s samples.')
     .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file; --network or --from work too')
-    .option('--domain <file>', 'domain file (.dv.safetensors or a flat .npy); omitted = the original generator')
+    .option('--domain <file>', 'domain file (.dv.safetensors, a flat .npy or an https URL), optionally :weight; omitted = the original generator')
     .option('--clip <models>', 'CLIP models, comma-separated registered names (e.g. ViT-B/32) or checkpoint files', commaList, commaList(DEFAULT_CLIP_MODELS))
     .option('--to <text>', 'the target text')
     .addOption(new Option('--template <set>', 'how --to is put into words: imagenet (the 79 ImageNet templates, mean of the per-template cosines, as HyperDomainNet\'s Evaluator) or a ("A {}", as StyleDomain)')
@@ -71,12 +72,15 @@ async function runEval(flags: EvalFlags): Promise<void> {
     : `"${target.text}" through ${templates.says}`;
 
   // A domain file says which parameterisation and layers the generator must be loaded with.
-  const forDomain = await generatorOptionsFor(flags.domain === undefined ? [] : [flags.domain]);
+  const domains = await domainArgs(flags.domain === undefined ? [] : [flags.domain]);
+  const forDomain = await generatorOptionsFor(domains.map((d) => d.path));
   const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device, downloads: downloadProgress(), ...forDomain });
   const clips: Clip[] = [];
   try {
     for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, device: flags.device, downloads: downloadProgress() }));
-    const domain = flags.domain === undefined ? undefined : await loadDomainVector(flags.domain, G);
+    const domain = domains.length === 0 ? undefined : await loadWeightedDomains(domains, G);
+    const problem = domain && domainVectorProblem(domain, G);
+    if (problem) throw new UsageError(`--domain ${flags.domain}: the weighted domain vector ${problem}`);
     const tty = process.stderr.isTTY && !flags.json;
     const results = await evaluateDomain(G, clips, {
       target, domain, n: flags.n, seed: flags.seed,

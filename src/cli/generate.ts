@@ -4,10 +4,11 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
+  FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadGenerator, loadWeightedDomains, numel,
   readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
-  type Device, type Generator, type NoiseMode, type Tensor,
+  type Device, type Generator, type NoiseMode, type Tensor, type WeightedDomain,
 } from '../index.js';
+import { domainArgs } from './domain-args.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
@@ -27,9 +28,10 @@ Noise: const = the generator's stored noise maps (NVIDIA noise_mode='const', ros
 randomize_noise=False); random = fresh N(0, 1), image i of the run drawn from RandomState(--noise-seed + i),
 whatever --batch is; none = zeros.
 
-Domains: a domain file (.dv.safetensors, checked against the generator's weights) or a raw flat .npy
-vector. --domain may be repeated to mix domains; --domain-strength takes one weight for all or one per
-domain (0 = the original domain, 1 = as trained).
+Domains: a domain file (.dv.safetensors, checked against the generator's weights), a raw flat .npy
+vector, or the https URL of a domain file (cached; pin it with #sha256=<hex>). FILE:WEIGHT scales one
+domain (a.dv.safetensors:0.7); --domain may be repeated to add domains, as \`ganvec mix\` does;
+--domain-strength takes one more weight for all or one per domain (0 = the original domain, 1 = as trained).
 
 Outputs: PNGs named seedNNNN.png (or imgNNNN.png for --z/--w rows) in --out, all images tiled in one
 --grid PNG, and/or the raw float32 NCHW images in [-1, 1] as --npy. Default: --out ${DEFAULT_OUT}, unless
@@ -38,8 +40,8 @@ Outputs: PNGs named seedNNNN.png (or imgNNNN.png for --z/--w rows) in --out, all
 Examples:
   $ ganvec generate --model ffhq --seeds 0-7 --truncation 0.7 --out faces
   $ ganvec generate --model ffhq --seeds 0-15 --domain pixar.dv.safetensors --grid pixar.png
-  $ ganvec generate --model ffhq --seeds 1,5 --domain pixar.dv.safetensors --domain sketch.dv.safetensors \\
-      --domain-strength 0.5,0.5 --out mix
+  $ ganvec generate --model ffhq --seeds 1,5 --domain pixar.dv.safetensors:0.7 --domain sketch.dv.safetensors:0.5 --out mix
+  $ ganvec generate --model ffhq --domain 'https://example.org/pixar.dv.safetensors#sha256=…' --grid pixar.png
   $ ganvec generate --model ./network-snapshot.pkl --w latents.npy --noise none --npy images.npy`;
 
 interface GenerateCliOptions {
@@ -79,7 +81,7 @@ export function registerGenerate(program: Command): void {
     .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())
     .addOption(new Option('--noise <mode>', 'noise inputs; or --noise-mode').choices(NOISE_MODES).default('const'))
     .option('--noise-seed <n>', 'seed of --noise random (default: 0)', integerIn({ min: 0, max: 2 ** 32 - 1 }))
-    .option('--domain <file>', 'domain vector: .dv.safetensors or flat .npy (repeat to mix)', repeatable)
+    .option('--domain <file[:weight]>', 'domain vector: .dv.safetensors, flat .npy or https URL, optionally :weight (repeat to mix)', repeatable)
     .option('--domain-strength <s[,s...]>', 'weight of each domain (default: 1)', numberListIn())
     .option('--batch <n>', 'images per run of the network', integerIn({ min: 1 }), 1)
     .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
@@ -123,11 +125,12 @@ async function generate(options: GenerateCliOptions, settings: Record<string, st
   const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
-  const forDomains = await generatorOptionsFor(options.domain ?? []);
+  const domains = await domainArgs(options.domain ?? []);
+  const forDomains = await generatorOptionsFor(domains.map((d) => d.path));
   const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
-    const domain = await domainFor(G, options.domain ?? [], options.domainStrength);
+    const domain = await domainFor(G, domains, options.domainStrength);
     const images = await render(G, latents, domain, options, out);
     const n = latents.rows.shape[0]!;
     const size = `${G.size}×${G.size}`;
@@ -201,15 +204,14 @@ function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: T
   return { kind, rows, names: Array.from({ length: shape[0]! }, (_, i) => `img${String(i).padStart(4, '0')}.png`) };
 }
 
-async function domainFor(G: Generator, files: string[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
-  if (files.length === 0) return undefined;
-  const vectors = await Promise.all(files.map((file) => loadDomainVector(file, G)));
-  const weights = files.map((_, i) => strengths?.[strengths.length === 1 ? 0 : i] ?? 1);
-  const mixed = mixDomainVectors(vectors, weights);
-  // Each file was checked as it loaded; strengths (or a sum of several domains) can still blow one up.
+async function domainFor(G: Generator, domains: WeightedDomain[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
+  if (domains.length === 0) return undefined;
+  const weighted = domains.map((d, i) => ({ ...d, weight: d.weight * (strengths?.[strengths.length === 1 ? 0 : i] ?? 1) }));
+  const mixed = await loadWeightedDomains(weighted, G);
+  // Each file was checked as it loaded; weights (or a sum of several domains) can still blow one up.
   const problem = domainVectorProblem(mixed, G);
   if (problem) {
-    const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${files.join(' + ')}`;
+    const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${weighted.map((d) => `${d.path}:${d.weight}`).join(' + ')}`;
     throw new UsageError(`${mix}: the mixed domain vector ${problem}`);
   }
   return mixed;

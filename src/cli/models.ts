@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import {
-  cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchModel, formatBytes, ganvecHome, loadRegistry, MODEL_KINDS,
+  cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchDomainFile, fetchModel, formatBytes, ganvecHome, isUrl, loadRegistry, MODEL_KINDS,
   readRecordedSha256, recordedHashPath, type Registry, type RegistryEntry,
 } from '../registry/index.js';
 import { downloadProgress } from './progress.js';
@@ -83,10 +83,14 @@ export function registerModels(program: Command): void {
   models
     .command('download')
     .description('download models into the cache, resuming a partial download and verifying size and sha256')
-    .argument('<names...>', 'registered names or aliases')
+    .argument('<names...>', 'registered names or aliases, or https URLs of domain files (optionally #sha256=<hex>)')
     .action(async (names: string[]) => {
       const registry = loadRegistry();
-      const entries = names.map((name) => findOrFail(registry, name));
+      const entries = names.filter((name) => !isUrl(name)).map((name) => findOrFail(registry, name));
+      for (const url of names.filter(isUrl)) {
+        const result = await fetchDomainFile(url, downloadProgress());
+        process.stdout.write(`${url}: ${result.downloaded ? 'downloaded' : 'already downloaded and verified'}: ${result.path}\n`);
+      }
       for (const entry of entries) {
         const result = await fetchModel(entry, downloadProgress()).catch((err: Error) => {
           const path = cachedModelPath(entry);

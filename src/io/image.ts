@@ -6,12 +6,9 @@
 import sharp from 'sharp';
 import { shapeString, type Tensor } from '../core/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { pixelByte } from './pixels.js';
 
-/**
- * Image `index` of an [N, 3, H, W] batch as interleaved 8-bit RGB (H·W·3 bytes, rows top to bottom).
- * Each step is rounded to float32 as PyTorch computes it; the cast truncates toward zero, so
- * +128 (not +127.5) puts mid-grey exactly on 128 and −1…1 spans 0.5…255.5 before the clamp.
- */
+/** Image `index` of an [N, 3, H, W] batch as interleaved 8-bit RGB (H·W·3 bytes, rows top to bottom; pixelByte). */
 export function imageToRgb8(images: Tensor, index: number): Uint8Array {
   const [n, c, h, w] = checkImages(images);
   if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError(`image index ${index} is outside the batch of ${n}`);
@@ -19,11 +16,7 @@ export function imageToRgb8(images: Tensor, index: number): Uint8Array {
   const rgb = new Uint8Array(plane * c);
   const base = index * c * plane;
   for (let ch = 0; ch < c; ch++) {
-    for (let p = 0; p < plane; p++) {
-      const v = Math.fround(Math.fround(images.data[base + ch * plane + p]! * 127.5) + 128);
-      // NaN fails both comparisons and becomes 0.
-      rgb[p * c + ch] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
-    }
+    for (let p = 0; p < plane; p++) rgb[p * c + ch] = pixelByte(images.data[base + ch * plane + p]!);
   }
   return rgb;
 }

@@ -7,3 +7,4 @@ export { cachedModelPath, fetchModel, ganvecHome, resolveModel, type ResolvedMod
 export { DEFAULT_MAX_BYTES, DownloadError, downloadFile, formatBytes, type DownloadProgress, type DownloadSettings } from './download.js';
 export { checkFile, readRecordedSha256, recordedHashPath, type FileCheck } from './verify.js';
 export { loadClip, loadGenerator, type LoadClipOptions, type LoadGeneratorOptions } from './load.js';
+export { cachedDomainPath, fetchDomainFile, isUrl, parseDomainUrl, type FetchDomainOptions } from './domain-url.js';
