@@ -102,9 +102,9 @@ describe('ganvec embed', { concurrency: true }, () => {
     const folder = join(dir, 'a-folder');
     await mkdir(folder);
     const cases: Array<[string, RegExp]> = [
-      [truncated, /premature end of JPEG image/],
-      [text, /unsupported image format/],
-      [empty, /empty/],
+      [truncated, /not a usable image \(the JPEG data is damaged or cut short\)$/m],
+      [text, /not a usable image \(not a JPEG, PNG or WebP image\)$/m],
+      [empty, /not a usable image \(the file is empty\)$/m],
       [folder, /a folder, not an image file/],
     ];
     const out = join(dir, 'never-images.npy');
@@ -136,7 +136,7 @@ describe('ganvec embed', { concurrency: true }, () => {
     assertOneLineFailure(twoInputs, /exactly one of --text, --image or --npy-image/);
     assertOneLineFailure(rawText, /--raw only applies to --npy-image/);
     assertOneLineFailure(wrongRawSize, /--raw input must be \[N, 3, 32, 32\].*got \[1, 3, 24, 41\]/);
-    assertOneLineFailure(badBatch, /--batch must be a positive whole number/);
+    assertOneLineFailure(badBatch, /^ganvec: --batch: must be at least 1, got 0$/m);
     await assert.rejects(readFile(out), { code: 'ENOENT' });
   });
 });

@@ -11,7 +11,13 @@ import { UsageError } from './run.js';
 const CACHE_HELP = `
 Files are cached in $GANVEC_HOME (default ~/.cache/ganvec), one folder per kind: generator/, clip/.
 Any command that takes a model also accepts the path of a local checkpoint file instead of a name.
-GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.`;
+GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.
+
+Examples:
+  ganvec models list --kind generator
+  ganvec models info ffhq
+  ganvec models download ffhq ViT-B/32
+  ganvec models verify`;
 
 export function registerModels(program: Command): void {
   const models = program
