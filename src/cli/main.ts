@@ -25,7 +25,7 @@ Examples:
   ganvec models list
 
 Environment:
-  GANVEC_HOME      where downloaded models and caches live (default ~/.cache/ganvec)
+  GANVEC_HOME      where downloaded models and caches live (default: ~/.cache/ganvec)
   GANVEC_OFFLINE   1: never use the network (registered models must be in the cache)
   GANVEC_REGISTRY  another registry file instead of the bundled pretrained/registry.json
   GANVEC_DEBUG     1: print stack traces with errors`);

@@ -9,7 +9,7 @@ import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const CACHE_HELP = `
-Files are cached in $GANVEC_HOME (default ~/.cache/ganvec), one folder per kind: generator/, clip/.
+Files are cached in $GANVEC_HOME (default: ~/.cache/ganvec), one folder per kind: generator/, clip/.
 Any command that takes a model also accepts the path of a local checkpoint file instead of a name.
 GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.
 
@@ -22,12 +22,12 @@ Examples:
 export function registerModels(program: Command): void {
   const models = program
     .command('models')
-    .description('list, download, locate and verify pretrained checkpoints (StyleGAN2 generators and CLIP models)')
+    .description('List, download, locate and verify pretrained checkpoints (StyleGAN2 generators and CLIP models)')
     .addHelpText('after', CACHE_HELP);
 
   models
     .command('list')
-    .description('show the registered models and whether each one is downloaded')
+    .description('Show the registered models and whether each one is downloaded')
     .addOption(new Option('--kind <kind>', 'only this kind').choices(MODEL_KINDS))
     .option('--json', 'print the registry entries as JSON, with their cache paths')
     .action((options: { kind?: string; json?: boolean }) => {
@@ -53,7 +53,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('info')
-    .description('show everything known about one model: source URL, size, sha256, licence, cache path')
+    .description('Show everything known about one model: source URL, size, sha256, licence, cache path')
     .argument('<name>', 'registered name or alias')
     .option('--json', 'print as JSON')
     .action(async (name: string, options: { json?: boolean }) => {
@@ -88,7 +88,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('download')
-    .description('download models into the cache, resuming a partial download and verifying size and sha256')
+    .description('Download models into the cache, resuming a partial download and verifying size and sha256')
     .argument('<names...>', 'registered names or aliases')
     .action(async (names: string[]) => {
       const registry = loadRegistry();
@@ -108,7 +108,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('path')
-    .description('print where a model is (or belongs) in the cache; exits 1 if it is not downloaded')
+    .description('Print where a model is (or belongs) in the cache; exits 1 if it is not downloaded')
     .argument('<name>', 'registered name or alias')
     .action((name: string) => {
       const entry = findOrFail(loadRegistry(), name);
@@ -122,7 +122,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('verify')
-    .description('re-hash cached files against the published (or first-download) sha256; exits 1 on a mismatch')
+    .description('Re-hash cached files against the published (or first-download) sha256; exits 1 on a mismatch')
     .argument('[names...]', 'registered names or aliases (default: every downloaded model)')
     .action(async (names: string[]) => {
       const registry = loadRegistry();
