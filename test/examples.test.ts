@@ -24,7 +24,7 @@ it('examples/adapt-and-generate.ts adapts and writes grids and a domain file', a
   assert.equal(code, 0);
   for (const name of ['before.png', 'after.png']) {
     const meta = await sharp(join(out, name)).metadata();
-    assert.equal(meta.width, 4 * 32);
+    assert.equal(meta.width, 2 + 4 * (32 + 2), "4 columns of 32 pixels with 2-pixel gutters");
   }
   const domain = await readDomainFile(join(out, 'domain.dv.safetensors'));
   assert.equal(domain.metadata.iterations, '5');
