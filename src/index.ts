@@ -17,7 +17,7 @@ export { loadGenerator, loadClip, resolveModel, type LoadGeneratorOptions, type 
 export { generatorFromCheckpoint, generatorFromFile, holdsGenerator, readGeneratorFile, type ReadGenerator } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
 export { FAMILIES } from './generators/families.js';
-export type { GeneratorFamily, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
+export type { GeneratorFamily, FamilySetting, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 

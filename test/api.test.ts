@@ -20,3 +20,11 @@ it('loads a generator, synthesizes and differentiates through the package entry 
     await G.release();
   }
 });
+
+it('refuses a generation setting the family does not have, naming it', async () => {
+  const ganvec = await import('ganvec');
+  await assert.rejects(
+    ganvec.loadGenerator(`${GOLDENS}sg2-tiny-a/ckpt.pt`, { settings: { rotate: '12' } }),
+    /--rotate does not apply to this StyleGAN2 generator: it has no generation settings/,
+  );
+});

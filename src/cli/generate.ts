@@ -4,7 +4,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import {
-  batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
+  FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
   readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
   type Device, type Generator, type NoiseMode, type Tensor,
 } from '../index.js';
@@ -75,7 +75,7 @@ interface Latents {
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const command = program
     .command('generate')
     .description('Generate images with a pretrained generator, in its own domain or in trained domains (mixed, with strengths).')
     .addOption(modelOption())
@@ -95,11 +95,34 @@ export function registerGenerate(program: Command): void {
     .addOption(new Option('--grid <file.png>', 'the older name of --out').hideHelp())
     .addOption(new Option('--grid-cols <n>', 'images per grid row').argParser(integerIn({ min: 1 })).default(undefined, 'the fullest layout near square'))
     .option('--npy <file.npy>', 'write the raw float32 [N, 3, H, W] images')
-    .addHelpText('after', HELP)
-    .action(async (options: GenerateCliOptions) => generate(options));
+    .addHelpText('after', HELP);
+  const settings = familySettingOptions();
+  for (const option of settings) command.addOption(option);
+  command.action(async (options: GenerateCliOptions) => generate(options, settingValues(settings, options)));
 }
 
-async function generate(options: GenerateCliOptions): Promise<void> {
+/** One flag per generation setting of any family (StyleGAN3's --rotate, …); the generator refuses another family's. */
+function familySettingOptions(): Option[] {
+  const seen = new Map<string, Option>();
+  for (const family of FAMILIES) {
+    for (const s of family.settings ?? []) {
+      if (!seen.has(s.name)) seen.set(s.name, new Option(`--${s.name} <${s.value}>`, `${s.description} (${family.name})`));
+    }
+  }
+  return [...seen.values()];
+}
+
+function settingValues(options: Option[], given: object): Record<string, string> {
+  const values = given as Record<string, unknown>;
+  const out: Record<string, string> = {};
+  for (const o of options) {
+    const value = values[o.attributeName()];
+    if (typeof value === 'string') out[o.name()] = value;
+  }
+  return out;
+}
+
+async function generate(options: GenerateCliOptions, settings: Record<string, string>): Promise<void> {
   checkCombinations(options);
   const grid = options.out ?? options.grid;
   const outdir = options.outdir ?? (grid || options.npy ? undefined : DEFAULT_OUTDIR);
@@ -109,7 +132,7 @@ async function generate(options: GenerateCliOptions): Promise<void> {
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
   const forDomains = await generatorOptionsFor(options.domain ?? []);
-  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, downloads: downloadProgress() });
+  const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, options.domain ?? [], options.domainStrength);

@@ -44,6 +44,8 @@ export class Session {
       executionMode: 'sequential',
       enableCpuMemArena: options.memoryArena ?? true,
       enableMemPattern: options.memoryArena ?? true,
+      // `npm run bench -- --profile` sets this: ORT writes a per-node timing file for every session.
+      ...(process.env.GANVEC_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.GANVEC_ORT_PROFILE } : {}),
     };
     if (options.device === 'cuda' && !cudaUnavailable) {
       try {
@@ -83,6 +85,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
+    if (process.env.GANVEC_ORT_PROFILE) this.session.endProfiling();
     await this.session.release();
   }
 }

@@ -67,8 +67,25 @@ export interface SynthesisGraphInputs {
   hooks?: LayerHooks;
 }
 
+/**
+ * A generation setting of one family that changes what synthesis draws but not the weights (StyleGAN3's
+ * translate and rotate, the Progressive GAN's output scale and fade-in). `generate --<name> <value>` and
+ * `GeneratorOptions.settings` pass it on as text; the family parses it in `configure`.
+ */
+export interface FamilySetting {
+  /** The flag without dashes: `translate`. */
+  name: string;
+  /** The value's placeholder in help: `X,Y`. */
+  value: string;
+  description: string;
+}
+
 export interface GeneratorFamily<A = unknown> {
   name: string;
+  /** Its generation settings, if any; `configure` applies them. */
+  settings?: readonly FamilySetting[];
+  /** The architecture with the given settings applied (by name, values as typed); throws on a bad value. */
+  configure?(arch: A, values: Readonly<Record<string, string>>): A;
   /** Whether `ck` holds this family's generator in a layout it reads (it may still refuse it in `read`). */
   detect(ck: Checkpoint): boolean;
   /** The architecture with its weights and the layout it came from (`rosinality-pt`, `nvidia-pkl`, …). */

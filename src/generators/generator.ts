@@ -55,6 +55,8 @@ export interface GeneratorOptions extends SessionOptions {
   parameterisation?: string;
   /** Which of the parameterisation's layers the vector covers (e.g. StyleDomain's no-coarse). Default: all. */
   layers?: LayerSelection;
+  /** The family's generation settings by name (`{ rotate: '12' }`), values as typed; see FamilySetting. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** One call of synthesis inside a caller's graph. */
@@ -68,6 +70,8 @@ export interface SynthesisInputValues {
 const W_AVG_SAMPLES = 4096;
 
 export class Generator<A = unknown> {
+  /** The architecture with the generation settings applied. */
+  readonly arch: A;
   readonly batch: number;
   readonly description: GeneratorDescription;
   readonly parameterisation: Parameterisation;
@@ -78,13 +82,14 @@ export class Generator<A = unknown> {
 
   constructor(
     readonly family: GeneratorFamily<A>,
-    readonly arch: A,
+    arch: A,
     readonly source: GeneratorSource,
     options: GeneratorOptions = {},
   ) {
+    this.arch = configured(family, arch, options.settings ?? {});
     this.batch = options.batch ?? 1;
     this.sessions = new SessionCache(options);
-    this.description = family.describe(arch);
+    this.description = family.describe(this.arch);
     this.parameterisation = parameterisationNamed(options.parameterisation ?? DEFAULT_PARAMETERISATION);
     this.domainLayers = selectLayers(this.parameterisation.layers(this.description.layers), options.layers ?? 'all');
   }
@@ -234,6 +239,18 @@ export class Generator<A = unknown> {
       throw new Error(`${what} must be [N, ${this.styleDim}]${what === 'w' ? ` or [N, ${this.nLatent}, ${this.styleDim}]` : ''}, got ${shapeString(t.shape)}`);
     }
   }
+}
+
+function configured<A>(family: GeneratorFamily<A>, arch: A, settings: Readonly<Record<string, string>>): A {
+  const names = Object.keys(settings);
+  if (names.length === 0) return arch;
+  const known = new Set((family.settings ?? []).map((s) => s.name));
+  const unknown = names.find((n) => !known.has(n));
+  if (unknown !== undefined) {
+    const offered = known.size > 0 ? `its settings are ${[...known].map((n) => `--${n}`).join(', ')}` : 'it has no generation settings';
+    throw new Error(`--${unknown} does not apply to this ${family.describe(arch).title} generator: ${offered}`);
+  }
+  return family.configure!(arch, settings);
 }
 
 /** W+ gradient [N, L, D] → W gradient [N, D] (W feeds every row). */
