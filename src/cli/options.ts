@@ -48,6 +48,7 @@ export function numberIn(bounds: NumberBounds = {}): (text: string) => number {
 /** A parser for an integer within bounds. */
 export function integerIn(bounds: NumberBounds = {}): (text: string) => number {
   return (text) => {
+    // Digits only: `1e3` or `4.0` for a count is more likely a slip than a way of writing 1000 or 4.
     const value = /^\s*[-+]?\d+\s*$/.test(text) ? Number(text) : NaN;
     if (!Number.isSafeInteger(value)) throw new InvalidArgumentError(`expected a whole number, got "${text}"`);
     return checkBounds(value, text, bounds);
