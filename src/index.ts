@@ -9,6 +9,7 @@
  *   const { domain, w } = await G.vjp({ w: W }, cotangent); // gradients of sum(images · cotangent)
  */
 export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './core/tensor.js';
+export { setWarningHandler, type WarningHandler } from './core/warnings.js';
 export { batchSlice } from './engine/batching.js';
 export type { Device, SessionOptions } from './engine/session.js';
 
@@ -52,10 +53,11 @@ export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageIn
 export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
 export { printable, printableJson } from './io/printable.js';
 export type { LoadedTensor } from './io/storage.js';
-export { readNpz } from './io/npz.js';
+export { NpzWriter, readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
-export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { imagesToPng, writeImagePng } from './io/image.js';
+export { gridColumns, writeImageGrid, type GridOptions } from './io/image-grid.js';
 export { writeFileAtomic } from './io/atomic.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */

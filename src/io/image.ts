@@ -32,34 +32,12 @@ export async function writeImagePng(path: string, images: Tensor, index: number)
   await writeFileAtomic(path, await imagesToPng(images, index));
 }
 
-export interface GridOptions {
-  /** Images per row; default ⌈√N⌉. Unfilled cells of the last row are black. */
-  cols?: number;
-}
-
-/** Every image of a batch tiled row by row into one PNG file, written atomically. */
-export async function writeImageGrid(path: string, images: Tensor, options: GridOptions = {}): Promise<{ rows: number; cols: number }> {
-  const [n, c, h, w] = checkImages(images);
-  const cols = Math.min(n, options.cols ?? Math.ceil(Math.sqrt(n)));
-  if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`a grid needs at least one column, got ${options.cols}`);
-  const rows = Math.ceil(n / cols);
-  const width = cols * w;
-  const grid = new Uint8Array(rows * h * width * c);
-  for (let i = 0; i < n; i++) {
-    const rgb = imageToRgb8(images, i);
-    const left = (i % cols) * w;
-    const top = Math.floor(i / cols) * h;
-    for (let y = 0; y < h; y++) grid.set(rgb.subarray(y * w * c, (y + 1) * w * c), ((top + y) * width + left) * c);
-  }
-  await writeFileAtomic(path, await rgbToPng(grid, width, rows * h, c));
-  return { rows, cols };
-}
-
-function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
+/** Interleaved 8-bit RGB as PNG bytes. */
+export function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels } }).png().toBuffer();
 }
 
-function checkImages(images: Tensor): [number, 3, number, number] {
+export function checkImages(images: Tensor): [number, 3, number, number] {
   const [n, c, h, w] = images.shape;
   if (images.shape.length !== 4 || c !== 3 || n === 0) {
     throw new Error(`expected RGB images [N, 3, H, W] with N ≥ 1, got ${shapeString(images.shape)}`);
