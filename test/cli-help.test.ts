@@ -36,8 +36,10 @@ function optionsIn(text: string): Map<string, string> {
   return options;
 }
 
+/** Commands that run a model in ONNX Runtime here: they take --threads and --device. */
 const MODEL_RUNNERS = ['adapt', 'generate', 'eval', 'embed'];
-const GENERATOR_COMMANDS = ['adapt', 'generate', 'eval'];
+/** Commands that take a generator (some only read it: import checks a file against it, export writes it out). */
+const GENERATOR_COMMANDS = ['adapt', 'generate', 'eval', 'import', 'export onnx', 'serve-web'];
 const CLIP_COMMANDS = ['adapt', 'eval', 'embed'];
 
 describe('every command\'s --help', () => {
@@ -47,26 +49,27 @@ describe('every command\'s --help', () => {
     top = await help([]);
     const names = commandsIn(top);
     const models = await help(['models']);
-    const all = [...names.map((n) => [n]), ...commandsIn(models).map((n) => ['models', n])];
+    const exporters = await help(['export']);
+    const all = [...names.map((n) => [n]), ...commandsIn(models).map((n) => ['models', n]), ...commandsIn(exporters).map((n) => ['export', n])];
     await Promise.all(all.map(async (command) => helps.set(command.join(' '), await help(command))));
   });
 
   it('lists the commands it is expected to, the main job first', () => {
     assert.deepEqual(commandsIn(top).slice(0, 3), ['adapt', 'generate', 'eval']);
-    for (const name of [...MODEL_RUNNERS, 'info', 'tokenize', 'models', 'models list', 'models download']) assert.ok(helps.has(name), name);
+    for (const name of [...MODEL_RUNNERS, ...GENERATOR_COMMANDS, 'info', 'tokenize', 'models', 'models list', 'models download']) assert.ok(helps.has(name), name);
   });
 
   it('has --model, --threads and --device wherever a model runs, and a list of CLIP models wherever CLIP runs', () => {
     for (const [name, text] of helps) {
       const options = optionsIn(text);
-      const runsModel = options.has('--model') || options.has('--clip');
-      assert.equal(runsModel, MODEL_RUNNERS.includes(name), `${name}: takes a model exactly when it is one of ${MODEL_RUNNERS.join(', ')}`);
+      assert.equal(options.has('--model'), GENERATOR_COMMANDS.includes(name), `${name}: takes --model exactly when it is one of ${GENERATOR_COMMANDS.join(', ')}`);
+      if (options.has('--model')) assert.match(options.get('--model')!, /--network or --from work too/, `${name} --model`);
+      assert.equal(options.has('--clip'), CLIP_COMMANDS.includes(name), `${name} --clip`);
+      const runsModel = MODEL_RUNNERS.includes(name);
+      assert.equal(options.has('--threads') && options.has('--device'), runsModel, `${name}: --threads and --device exactly when it is one of ${MODEL_RUNNERS.join(', ')}`);
       if (!runsModel) continue;
       assert.match(options.get('--threads') ?? '', /ONNX Runtime threads per model \(default: all cores\)$/, `${name} --threads`);
       assert.match(options.get('--device') ?? '', /\(choices: "cpu", "cuda", default: "cpu"\)$/, `${name} --device`);
-      assert.equal(options.has('--model'), GENERATOR_COMMANDS.includes(name), `${name} --model`);
-      if (options.has('--model')) assert.match(options.get('--model')!, /--network or --from work too/, `${name} --model`);
-      assert.equal(options.has('--clip'), CLIP_COMMANDS.includes(name), `${name} --clip`);
       if (options.has('--clip')) assert.match(text, /--clip <models> +CLIP models: comma-separated/, `${name} --clip`);
     }
   });
@@ -78,7 +81,7 @@ describe('every command\'s --help', () => {
         if (mentions.length === 0) continue;
         assert.equal(mentions.length, 1, `${name} ${flag}: one default: ${description}`);
         assert.match(description, /(\(|, )default: [^()]*(\([^()]*\)[^()]*)*\)$/, `${name} ${flag}: ${description}`);
-        assert.doesNotMatch(description, /default: "[-+]?[\d.]+(e[-+]?\d+)?"/i, `${name} ${flag}: a number shown as a string`);
+        assert.doesNotMatch(description, /default: "[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?"/i, `${name} ${flag}: a number shown as a string`);
       }
       // Defaults named anywhere else in the help (the environment, the cache) read the same way.
       for (const mention of text.replace(/\s+/g, ' ').matchAll(/.{0,2}default\b.{0,2}/gi)) {

@@ -4,7 +4,7 @@ import {
   domainVectorProblem, exportOnnx, generatorOptionsFor, loadGenerator, loadWeightedDomains, parameterisationNames, writeFileAtomic,
 } from '../index.js';
 import { domainArgs } from './domain-args.js';
-import { integerIn, repeatable } from './options.js';
+import { integerIn, modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
@@ -22,8 +22,8 @@ The same list, with the domain layers and the generator's fingerprint, is in the
 (ganvec_interface, domain_layers, base_fingerprint). z for a seed is numpy.random.RandomState(seed).randn.
 
 Examples:
-  $ ganvec export onnx --model ffhq --out ffhq.onnx
-  $ ganvec export onnx --model ffhq --domain pixar.dv.safetensors --bake-domain --size 256 --out pixar-256.onnx`;
+  ganvec export onnx --model ffhq --out ffhq.onnx
+  ganvec export onnx --model ffhq --domain pixar.dv.safetensors --bake-domain --size 256 --out pixar-256.onnx`;
 
 interface ExportFlags {
   model: string;
@@ -37,18 +37,24 @@ interface ExportFlags {
 }
 
 export function registerExport(program: Command): void {
-  const command = program.command('export').description('export a generator to another runtime\'s format');
+  const command = program
+    .command('export')
+    .description('export a generator to another runtime\'s format')
+    .addHelpText('after', `
+Examples:
+  ganvec export onnx --model ffhq --out ffhq.onnx
+  ganvec export onnx --model ffhq --domain pixar.dv.safetensors --bake-domain --out pixar.onnx`);
   command
     .command('onnx')
     .description('export a generator (optionally with a domain baked in) as one self-contained ONNX model')
-    .requiredOption('--model <name|file>', 'registered generator name or checkpoint file')
+    .addOption(modelOption())
     .requiredOption('--out <file.onnx>', 'the ONNX model to write')
     .option('--domain <file[:weight]>', 'domain file(s) that fix the parameterisation and layers; with --bake-domain, their mix is stored in the model', repeatable)
     .option('--bake-domain', 'store the --domain mix in the model instead of taking a domain input')
     .addOption(new Option('--parameterisation <name>', 'how the domain input enters the generator when no --domain is given').choices(parameterisationNames()))
     .addOption(new Option('--latent <kind>', 'the latent input: z (mapped inside the model) or w (W+ rows)').choices(['z', 'w']).default('z'))
     .option('--batch <n>', 'images per run (the model is static in it)', integerIn({ min: 1 }), 1)
-    .option('--size <px>', 'output side: the generator\'s size divided by a whole factor (box average); default the full size', integerIn({ min: 1 }))
+    .addOption(new Option('--size <px>', 'output side: the generator\'s size divided by a whole factor (box average)').argParser(integerIn({ min: 1 })).default(undefined, 'the full size'))
     .addHelpText('after', HELP)
     .action(async (flags: ExportFlags) => exportCommand(flags));
 }

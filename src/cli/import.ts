@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { importedDomainFile, loadGenerator, readForeignDomain, writeDomainFile } from '../index.js';
 import { downloadProgress } from './progress.js';
+import { modelOption } from './options.js';
 
 const HELP = `
 Reads the checkpoint their trainers save (models_<step>.pt: model_type, patch_key, state_dict of
@@ -13,15 +14,15 @@ rosinality .pt they trained on, or the same weights in another format); the doma
 against that generator wherever it is used. Provenance goes into the metadata (imported_from).
 
 Examples:
-  $ ganvec import models_300.pt --model ffhq --out pixar.dv.safetensors
-  $ ganvec import sdelta_sketch.pt --model ./stylegan2-ffhq-config-f.pt --out sketch.dv.safetensors`;
+  ganvec import models_300.pt --model ffhq --out pixar.dv.safetensors
+  ganvec import sdelta_sketch.pt --model ./stylegan2-ffhq-config-f.pt --out sketch.dv.safetensors`;
 
 export function registerImport(program: Command): void {
   program
     .command('import')
     .description('import a HyperDomainNet (cin_mult) or StyleDomain (s_delta) domain checkpoint as a domain file')
     .argument('<checkpoint>', 'the .pt their trainer saved')
-    .requiredOption('--model <name|file>', 'the generator it was trained on (registered name or checkpoint file)')
+    .addOption(modelOption())
     .requiredOption('--out <file.dv.safetensors>', 'the domain file to write')
     .addHelpText('after', HELP)
     .action(async (path: string, flags: { model: string; out: string }) => {

@@ -11,14 +11,14 @@ the https URL of a domain file (pin it with #sha256=<hex>). All files must be fo
 parameterisation and layers. The new file's metadata lists its parents: name, sha256 and weight.
 
 Examples:
-  $ ganvec mix pixar.dv.safetensors:0.7 sketch.dv.safetensors:0.5 --out pixar-sketch.dv.safetensors
-  $ ganvec mix pixar.dv.safetensors:1.5 --out strong-pixar.dv.safetensors`;
+  ganvec mix pixar.dv.safetensors:0.7 sketch.dv.safetensors:0.5 --out pixar-sketch.dv.safetensors
+  ganvec mix pixar.dv.safetensors:1.5 --out strong-pixar.dv.safetensors`;
 
 export function registerMix(program: Command): void {
   program
     .command('mix')
     .description('mix domain files into one: weights scale each vector, the vectors add')
-    .argument('<file:weight...>', 'domain files (or https URLs), each optionally :weight (default 1)')
+    .argument('<file:weight...>', 'domain files (or https URLs), each optionally :weight (default: 1)')
     .requiredOption('--out <file.dv.safetensors>', 'the mixed domain file to write')
     .addHelpText('after', HELP)
     .action(async (specs: string[], flags: { out: string }) => {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { generatorOptionsFor, loadGenerator, loadWeightedDomains, serveViewer } from '../index.js';
 import { domainArgs } from './domain-args.js';
-import { integerIn, repeatable } from './options.js';
+import { integerIn, modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
 
 const HELP = `
@@ -12,14 +12,14 @@ domain files (file picker, URL, or --domain here) with a strength each, and down
 the same z as \`ganvec generate\` (NumPy's RandomState), so the same image.
 
 Examples:
-  $ ganvec serve-web --model ffhq
-  $ ganvec serve-web --model ffhq --domain pixar.dv.safetensors --port 9000`;
+  ganvec serve-web --model ffhq
+  ganvec serve-web --model ffhq --domain pixar.dv.safetensors --port 9000`;
 
 export function registerServeWeb(program: Command): void {
   program
     .command('serve-web')
     .description('serve the browser viewer locally, with the generator exported to ONNX')
-    .requiredOption('--model <name|file>', 'registered generator name or checkpoint file')
+    .addOption(modelOption())
     .option('--domain <file>', 'a domain file the page loads at start (repeat for more; URLs are fetched first)', repeatable)
     .option('--port <n>', 'port (0: any free one)', integerIn({ min: 0, max: 65535 }), 8080)
     .option('--host <address>', 'address to listen on; other than 127.0.0.1 shares the page with your network', '127.0.0.1')
