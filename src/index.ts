@@ -18,6 +18,7 @@ export { Generator, type GenerateOptions, type SynthesizeOptions, type Generator
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, FamilySetting, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
+export { readWFile, writeProjectedW, WFileError, type WFile } from './generators/w-file.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';

@@ -5,7 +5,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
-  readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
+  readNpy, readWFile, shapeString, WFileError, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
   type Device, type Generator, type NoiseMode, type Tensor,
 } from '../index.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
@@ -21,7 +21,9 @@ Latents (one of):
   --seeds LIST   z = numpy.random.RandomState(seed).randn(1, dim), as NVIDIA's generate.py, so a seed
                  gives the same image as there. Default ${DEFAULT_SEEDS}.
   --z FILE       float .npy of shape [N, dim].
-  --w FILE       float .npy of W [N, dim] or W+ [N, n_latent, dim], used as given (no truncation).
+  --w FILE       W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim] (.npy), or NVIDIA's
+                 projected_w.npz (key "w"); used as given (no truncation). An [n_latent, dim] array is
+                 one W+ image, never n_latent images of W (save those as W+ [n_latent, n_latent, dim]).
 
 Noise: const = the generator's stored noise maps (NVIDIA noise_mode='const', rosinality
 randomize_noise=False); random = fresh N(0, 1), image i of the run drawn from RandomState(--noise-seed + i),
@@ -75,7 +77,7 @@ export function registerGenerate(program: Command): void {
     .requiredOption('--model <name|file>', 'registered generator name (see `ganvec models list`) or checkpoint file (.pt, .pkl, .safetensors); NVIDIA\'s --network works too')
     .addOption(new Option('--seeds <list>', `seeds such as 0-7,10 (default: ${DEFAULT_SEEDS})`).argParser(seedList).conflicts(['z', 'w']))
     .addOption(new Option('--z <file.npy>', 'z latents [N, dim]').conflicts('w'))
-    .option('--w <file.npy>', 'W [N, dim] or W+ [N, n_latent, dim] latents')
+    .option('--w <file.npy|npz>', 'W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim]; or projected_w.npz')
     .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())
     .addOption(new Option('--noise <mode>', 'noise inputs; or --noise-mode').choices(NOISE_MODES).default('const'))
     .option('--noise-seed <n>', 'seed of --noise random (default: 0)', integerIn({ min: 0, max: 2 ** 32 - 1 }))
@@ -119,13 +121,13 @@ async function generate(options: GenerateCliOptions, settings: Record<string, st
   checkCombinations(options);
   const out = options.out ?? (options.grid || options.npy ? undefined : DEFAULT_OUT);
   await prepareOutputs(out, options);
-  const given = options.w ? { kind: 'w' as const, path: options.w } : options.z ? { kind: 'z' as const, path: options.z } : undefined;
-  const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
+  const zFile = options.z ? { kind: 'z' as const, path: options.z, rows: await readLatentFile(options.z, '--z') } : undefined;
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
   const forDomains = await generatorOptionsFor(options.domain ?? []);
   const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
+    const latentFile = options.w ? await wLatents(G, options.w) : zFile;
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, options.domain ?? [], options.domainStrength);
     const images = await render(G, latents, domain, options, out);
@@ -185,6 +187,18 @@ async function readLatentFile(path: string, option: string): Promise<Tensor> {
   const bad = firstNonFinite(t.data, (i) => indexString(t.shape, i));
   if (bad) throw new UsageError(`${option} ${path} ${bad}; latents must be finite`);
   return t as Tensor;
+}
+
+/** --w as W, W+ or one W+ image (a [n_latent, dim] array is never n_latent images), saying which it read. */
+async function wLatents(G: Generator, path: string): Promise<{ kind: 'w'; path: string; rows: Tensor }> {
+  try {
+    const file = await readWFile(path, G.nLatent, G.styleDim);
+    process.stderr.write(`--w: read ${file.read}\n`);
+    return { kind: 'w', path, rows: file.rows };
+  } catch (err) {
+    if (err instanceof WFileError) throw new UsageError(`--w ${err.message}`);
+    throw err;
+  }
 }
 
 function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: Tensor } | undefined, seeds: number[]): Latents {
