@@ -51,7 +51,12 @@ export type { LoadedTensor } from './io/storage.js';
 export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
-export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { imagesToPng, writeImageGrid, writeImagePng, writeRgbPng } from './io/image.js';
+
+export { alignPhoto, readRgb, rgbToImageTensor, NoFaceError, type AlignedFace, type AlignPhotoOptions } from './faces/align-photo.js';
+export { alignFace, ffhqQuad, type Landmarks68, type FaceQuad } from './faces/ffhq-align.js';
+export { detectFaces, type DetectedFace } from './faces/face-detector.js';
+export type { RgbImage } from './faces/pil-resample.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

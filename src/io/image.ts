@@ -62,6 +62,11 @@ export async function writeImageGrid(path: string, images: Tensor, options: Grid
   return { rows, cols };
 }
 
+/** Interleaved 8-bit RGB (H·W·3 bytes) as a PNG file, atomically. */
+export async function writeRgbPng(path: string, rgb: Uint8Array, width: number, height: number): Promise<void> {
+  await writeFileAtomic(path, await rgbToPng(rgb, width, height, 3));
+}
+
 function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels } }).png().toBuffer();
 }
