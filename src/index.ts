@@ -15,6 +15,7 @@ export type { Device, SessionOptions } from './engine/session.js';
 export { loadGenerator, loadClip, loadLpips, resolveModel, type LoadGeneratorOptions, type LoadClipOptions, type LoadLpipsOptions } from './registry/index.js';
 export { lpipsFeatures, lpipsDistance, lpipsWeightsFrom, readLpipsWeights, type LpipsWeights } from './perceptual/lpips.js';
 export { readTarget, squareTarget } from './projection/target.js';
+export { ProjectionCache, projectionDigest, type ProjectionKey } from './projection/cache.js';
 export { project, PROJECT_DEFAULTS, type Projection, type ProjectOptions, type ProjectSettings, type ProjectStep } from './projection/projector.js';
 export { generatorFromCheckpoint, generatorFromFile, holdsGenerator, readGeneratorFile, type ReadGenerator } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';

@@ -13,6 +13,7 @@ import { registerAdapt } from './adapt.js';
 import { registerEval } from './eval.js';
 import { registerAlign } from './align.js';
 import { registerProject } from './project.js';
+import { registerStylize } from './stylize.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of pretrained GANs with tiny domain vectors, guided by CLIP and a text or a few example images.')
@@ -31,7 +32,7 @@ Environment:
   GANVEC_DEBUG     1: print stack traces with errors`);
 
 // The main job first: train, use, score; then the tools around it.
-const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerAlign, registerProject, registerModels, registerInfo, registerEmbed, registerTokenize];
+const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerAlign, registerProject, registerStylize, registerModels, registerInfo, registerEmbed, registerTokenize];
 for (const register of commands) register(program);
 
 await runCli(program, resolveAliases(process.argv));
