@@ -6,6 +6,7 @@
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
+import { benchAlign, benchLpips } from './photo.js';
 import type { BenchRow } from './measure.js';
 
 export interface BenchCase {
@@ -26,4 +27,6 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'align-photo', run: benchAlign },
+  { name: 'lpips-vgg16-256', run: benchLpips },
 ];

@@ -94,7 +94,7 @@ test('ganvec project writes projected_w.npz / .npy that generate --w draws as pr
   const out = join(dir, 'proj');
   const r = await runCli(['project', targetPng, '--model', `${SG2}ckpt.pt`, '--steps', '20', '--lpips-trunk', `${LPIPS}vgg16.pth`, '--lpips-lin', `${LPIPS}lpips_vgg.pth`, '--outdir', out]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /project: step 20\/20 {2}dist \d/);
+  assert.match(r.stderr, /project, step 20\/20 {2}dist \d/);
   const npz = await readWFile(join(out, 'projected_w.npz'), 8, 64);
   assert.deepEqual(npz.rows.shape, [1, 8, 64]);
   const npy = await readNpy(join(out, 'projected_w.npy'));

@@ -2,38 +2,24 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  loadGenerator, loadLpips, PROJECT_DEFAULTS, project, readTarget, writeImagePng, writeNpy, writeProjectedW,
-  type Device, type ProjectStep,
-} from '../index.js';
-import { deviceOption, integerIn } from './options.js';
-import { duration, downloadProgress } from './progress.js';
+import { loadGenerator, loadLpips, project, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
+import { downloadProgress } from './progress.js';
+import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
 
-interface ProjectFlags {
+interface ProjectFlags extends ProjectionFlags {
   model: string;
   outdir: string;
-  steps: number;
-  seed: number;
-  lpipsTrunk: string;
-  lpipsLin: string;
-  threads?: number;
-  device: Device;
 }
 
 export function registerProject(program: Command): void {
-  program
+  const command = program
     .command('project')
     .description('Invert an image into the generator: optimise W (and the noise maps) until the image matches, as NVIDIA\'s projector.py.')
     .argument('<image>', 'target image, ideally aligned with `ganvec align` (centre-cropped and resized to the generator\'s size)')
     .requiredOption('--model <name|file>', 'generator: a registered name (e.g. ffhq) or a checkpoint file; --network works too')
-    .option('--outdir <dir>', 'where to write projected_w.npz, projected_w.npy, proj.png and target.png', './projection')
-    .option('--steps <n>', 'optimisation steps', integerIn({ min: 1 }), PROJECT_DEFAULTS.steps)
-    .option('--seed <n>', 'seed of the noise maps\' start and of the W perturbation', integerIn({ min: 0, max: 2 ** 32 - 1 }), 303)
-    .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance (torchvision state dict)', 'vgg16-imagenet')
-    .option('--lpips-lin <name|file>', 'LPIPS v0.1 lin layers (PerceptualSimilarity\'s weights/v0.1/vgg.pth)', 'lpips-vgg-v0.1')
-    .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
-    .addOption(deviceOption())
+    .option('--outdir <dir>', 'where to write projected_w.npz, projected_w.npy, proj.png and target.png', './projection');
+  addProjectionOptions(command)
     .addHelpText('after', `
 The optimisation is projector.py's: start at w_avg (10,000 mapped samples of RandomState(123)), Adam on
 one W (repeated over every W+ row) and the noise maps, learning rate 0.1 ramped up over the first 5% of
@@ -70,15 +56,9 @@ async function runProject(image: string, flags: ProjectFlags): Promise<void> {
     } catch (err) {
       throw new UsageError(`--outdir ${flags.outdir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const started = performance.now();
-    const tty = process.stderr.isTTY;
-    const report = (s: ProjectStep) => {
-      const perStep = (performance.now() - started) / 1000 / s.step;
-      const line = `project: step ${s.step}/${s.steps}  dist ${s.dist.toFixed(4)}  loss ${s.loss.toFixed(4)}  ETA ${duration(perStep * (s.steps - s.step))}`;
-      if (tty) process.stderr.write(`\r${line}\x1b[K${s.step === s.steps ? '\n' : ''}`);
-      else if (s.step % 100 === 0 || s.step === s.steps) process.stderr.write(`${line}\n`);
-    };
-    const result = await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: report, session: { threads: flags.threads, device: flags.device } });
+    const result = await project(G, target, lpips, {
+      steps: flags.steps, seed: flags.seed, onStep: projectionProgress('project'), session: { threads: flags.threads, device: flags.device },
+    });
     writeProjectedW(join(flags.outdir, 'projected_w.npz'), result.ws);
     await writeNpy(join(flags.outdir, 'projected_w.npy'), result.ws);
     await writeImagePng(join(flags.outdir, 'proj.png'), await G.synthesize({ w: result.ws }), 0);

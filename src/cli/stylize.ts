@@ -3,41 +3,31 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  alignPhoto, generatorOptionsFor, loadDomainVector, loadGenerator, loadLpips, NoFaceError, project, PROJECT_DEFAULTS,
+  alignPhoto, generatorOptionsFor, loadDomainVector, loadGenerator, loadLpips, NoFaceError, project,
   ProjectionCache, projectionDigest, rgbToImageTensor, writeImageGrid,
-  type Device, type Generator, type ProjectStep, type Tensor,
+  type Generator, type Tensor,
 } from '../index.js';
 import { ganvecHome } from '../registry/index.js';
-import { deviceOption, integerIn, repeatable } from './options.js';
-import { downloadProgress, duration } from './progress.js';
+import { repeatable } from './options.js';
+import { downloadProgress } from './progress.js';
+import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
 
-interface StylizeFlags {
+interface StylizeFlags extends ProjectionFlags {
   model: string;
   domain: string[];
   out: string;
-  steps: number;
-  seed: number;
-  lpipsTrunk: string;
-  lpipsLin: string;
-  threads?: number;
-  device: Device;
 }
 
 export function registerStylize(program: Command): void {
-  program
+  const command = program
     .command('stylize')
     .description('Restyle the face in a photo with trained domains: align it, invert it into the generator, draw it in each domain, side by side.')
     .argument('<photo>', 'photo with a face (the largest is used)')
     .requiredOption('--model <name|file>', 'the generator the domains were trained on (e.g. ffhq); --network works too')
     .requiredOption('--domain <file>', 'domain file (.dv.safetensors or a flat .npy); repeat for several', repeatable)
-    .option('--out <file.png>', 'side-by-side image: aligned photo, reconstruction, then each domain', 'stylized.png')
-    .option('--steps <n>', 'projection steps (projector.py\'s 1000)', integerIn({ min: 1 }), PROJECT_DEFAULTS.steps)
-    .option('--seed <n>', 'projection seed', integerIn({ min: 0, max: 2 ** 32 - 1 }), 303)
-    .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance', 'vgg16-imagenet')
-    .option('--lpips-lin <name|file>', 'LPIPS v0.1 lin layers', 'lpips-vgg-v0.1')
-    .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
-    .addOption(deviceOption())
+    .option('--out <file.png>', 'side-by-side image: aligned photo, reconstruction, then each domain', 'stylized.png');
+  addProjectionOptions(command)
     .addHelpText('after', `
 Steps: \`ganvec align\` (FFHQ's crop at the generator's size), \`ganvec project\` (projector.py's
 optimisation with LPIPS-VGG16), then the projected W drawn by the generator with each domain vector.
@@ -79,14 +69,7 @@ async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
     } else {
       const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
       downloads.end();
-      const started = performance.now();
-      const report = (s: ProjectStep) => {
-        const eta = duration(((performance.now() - started) / 1000 / s.step) * (s.steps - s.step));
-        const line = `stylize: projecting, step ${s.step}/${s.steps}  dist ${s.dist.toFixed(4)}  ETA ${eta}`;
-        if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${s.step === s.steps ? '\n' : ''}`);
-        else if (s.step % 100 === 0 || s.step === s.steps) process.stderr.write(`${line}\n`);
-      };
-      ws = (await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: report, session })).ws;
+      ws = (await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: projectionProgress('stylize: projecting'), session })).ws;
       process.stderr.write(`stylize: projection cached as ${cache.put(digest, ws)}\n`);
     }
 
