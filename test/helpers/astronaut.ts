@@ -21,8 +21,10 @@ export function astronautPhoto(): string {
   if (found) return found;
   const root = process.getuid?.() === 0;
   const apt = (args: string[]) => execFileSync(root ? 'apt-get' : 'sudo', root ? args : ['apt-get', ...args], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', PACKAGE]);
+  // Two test files may get here at once: the second waits for the first one's dpkg lock.
+  const wait = ['-o', 'DPkg::Lock::Timeout=300'];
+  apt([...wait, 'update', '-qq']);
+  apt([...wait, 'install', '-y', '-qq', '--no-install-recommends', PACKAGE]);
   const path = installedPath();
   if (!path) throw new Error(`${PACKAGE} installed but ${FILE} is not among its files`);
   return path;
