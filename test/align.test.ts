@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { detectFaces } from '../src/faces/face-detector.js';
 import { alignFace, ffhqQuad } from '../src/faces/ffhq-align.js';
 import { readRgb } from '../src/faces/align-photo.js';
@@ -95,6 +96,23 @@ describe('ganvec align on a real photo (scikit-image astronaut.png)', () => {
     const half = Math.max(2 * Math.hypot(after.eyeRight[0] - after.eyeLeft[0], after.eyeRight[1] - after.eyeLeft[1]), 1.8 * Math.hypot(...e2m));
     assert.ok(Math.abs(half - SIZE / 2) <= TOLERANCE_PX, `half side ${half.toFixed(1)} px, FFHQ's ${SIZE / 2}`);
     assert.ok(Math.abs(after.eyeRight[1] - after.eyeLeft[1]) <= TOLERANCE_PX, `eyes level: ${after.eyeLeft[1].toFixed(1)} vs ${after.eyeRight[1].toFixed(1)}`);
+  });
+
+  test('--all: two faces (the photo twice, the right copy larger), largest first', async () => {
+    const photo = astronautPhoto();
+    const twice = join(dir, 'twice.png');
+    const small = await sharp(photo).resize(256, 256).png().toBuffer();
+    await sharp({ create: { width: 768, height: 512, channels: 3, background: { r: 128, g: 128, b: 128 } } })
+      .composite([{ input: small, left: 0, top: 128 }, { input: photo, left: 256, top: 0 }])
+      .png()
+      .toFile(twice);
+    const r = await runCli(['align', twice, '--out', join(dir, 'face.png'), '--size', '64', '--all']);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 2, r.stdout);
+    assert.match(lines[0]!, /face-0\.png \(64×64\): face at (\d+),/);
+    assert.match(lines[1]!, /face-1\.png \(64×64\): face at (\d+),/);
+    assert.ok(Number(/face at (\d+)/.exec(lines[0]!)![1]) > 256, 'the larger face (right copy) comes first');
   });
 
   test('a photo without a face is a one-line error', async () => {
