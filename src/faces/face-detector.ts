@@ -59,7 +59,7 @@ async function load(): Promise<FaceApi> {
   const bundle = require.resolve('@vladmandic/face-api/dist/face-api.js');
   const models = join(dirname(bundle), '..', 'model');
   const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the bundle is an IIFE assigning `var faceapi`
+  // The bundle is a script whose IIFE assigns `var faceapi`; run it as a function body to get that value.
   const faceapi = new Function('require', 'process', `${readFileSync(bundle, 'utf8')}\n;return faceapi;`)(require, undefined) as FaceApi;
   const tf = faceapi.tf;
   tf.env().setPlatform('ganvec', {
