@@ -6,6 +6,7 @@
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
+import { benchAlign, benchLpips } from './photo.js';
 import type { BenchRow } from './measure.js';
 import { benchWebViewer } from './web-viewer.js';
 
@@ -29,4 +30,6 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
   { name: 'web-tiny', run: () => benchWebViewer('tiny') },
   { name: 'web-256', run: () => benchWebViewer(256) },
+  { name: 'align-photo', run: benchAlign },
+  { name: 'lpips-vgg16-256', run: benchLpips },
 ];

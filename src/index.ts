@@ -13,7 +13,11 @@ export { setWarningHandler, type WarningHandler } from './core/warnings.js';
 export { batchSlice } from './engine/batching.js';
 export type { Device, SessionOptions } from './engine/session.js';
 
-export { loadGenerator, loadClip, resolveModel, type LoadGeneratorOptions, type LoadClipOptions } from './registry/index.js';
+export { loadGenerator, loadClip, loadLpips, resolveModel, type LoadGeneratorOptions, type LoadClipOptions, type LoadLpipsOptions } from './registry/index.js';
+export { lpipsFeatures, lpipsDistance, lpipsWeightsFrom, readLpipsWeights, type LpipsWeights } from './perceptual/lpips.js';
+export { readTarget, squareTarget } from './projection/target.js';
+export { ProjectionCache, projectionDigest, type ProjectionKey } from './projection/cache.js';
+export { project, PROJECT_DEFAULTS, type Projection, type ProjectOptions, type ProjectSettings, type ProjectStep } from './projection/projector.js';
 export { generatorFromCheckpoint, generatorFromFile, holdsGenerator, readGeneratorFile, type ReadGenerator } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
 export { FAMILIES } from './generators/families.js';
@@ -21,6 +25,7 @@ export type { GeneratorFamily, FamilySetting, ModulatedLayer, LayerHooks, Sample
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
 export { exportOnnx, type OnnxExportOptions, type OnnxInterface } from './generators/onnx-export.js';
 export { serveViewer, type ServeViewerOptions, type ViewerServer } from './web/serve.js';
+export { readWFile, writeProjectedW, WFileError, type WFile } from './generators/w-file.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
@@ -56,9 +61,14 @@ export type { LoadedTensor } from './io/storage.js';
 export { NpzWriter, readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
-export { imagesToPng, writeImagePng } from './io/image.js';
+export { imagesToPng, writeImagePng, writeRgbPng } from './io/image.js';
 export { gridColumns, writeImageGrid, type GridOptions } from './io/image-grid.js';
 export { writeFileAtomic } from './io/atomic.js';
+
+export { alignPhoto, readRgb, rgbToImageTensor, NoFaceError, type AlignedFace, type AlignPhotoOptions } from './faces/align-photo.js';
+export { alignFace, ffhqQuad, type Landmarks68, type FaceQuad } from './faces/ffhq-align.js';
+export { detectFaces, type DetectedFace } from './faces/face-detector.js';
+export type { RgbImage } from './faces/pil-resample.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

@@ -5,7 +5,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import {
   FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadGenerator, loadWeightedDomains, numel,
-  readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
+  readNpy, readWFile, shapeString, WFileError, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
   type Device, type Generator, type NoiseMode, type Tensor, type WeightedDomain,
 } from '../index.js';
 import { domainArgs } from './domain-args.js';
@@ -22,7 +22,9 @@ Latents (one of):
   --seeds LIST   z = numpy.random.RandomState(seed).randn(1, dim), as NVIDIA's generate.py, so a seed
                  gives the same image as there.
   --z FILE       float .npy of shape [N, dim].
-  --w FILE       float .npy of W [N, dim] or W+ [N, n_latent, dim], used as given (no truncation).
+  --w FILE       W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim] (.npy), or NVIDIA's
+                 projected_w.npz (key "w"); used as given (no truncation). An [n_latent, dim] array is
+                 one W+ image, never n_latent images of W (save those as W+ [n_latent, n_latent, dim]).
 
 Noise: const = the generator's stored noise maps (NVIDIA noise_mode='const', rosinality
 randomize_noise=False); random = fresh N(0, 1), image i of the run drawn from RandomState(--noise-seed + i),
@@ -84,7 +86,7 @@ export function registerGenerate(program: Command): void {
     .addOption(modelOption())
     .addOption(new Option('--seeds <list>', 'seeds such as 0-7,10').argParser(seedList).conflicts(['z', 'w']).default(undefined, JSON.stringify(DEFAULT_SEEDS)))
     .addOption(new Option('--z <file.npy>', 'z latents [N, dim]').conflicts('w'))
-    .option('--w <file.npy>', 'W [N, dim] or W+ [N, n_latent, dim] latents')
+    .option('--w <file.npy|npz>', 'W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim]; or projected_w.npz')
     .addOption(new Option('--truncation <psi>', 'truncation ψ toward the mean W; or --trunc').argParser(numberIn()).default(undefined, '1, no truncation'))
     .addOption(new Option('--noise <mode>', 'noise inputs; or --noise-mode').choices(NOISE_MODES).default('const'))
     .addOption(new Option('--noise-seed <n>', 'seed of --noise random').argParser(integerIn({ min: 0, max: 2 ** 32 - 1 })).default(undefined, '0'))
@@ -130,14 +132,14 @@ async function generate(options: GenerateCliOptions, settings: Record<string, st
   const grid = options.out ?? options.grid;
   const outdir = options.outdir ?? (grid || options.npy ? undefined : DEFAULT_OUTDIR);
   await prepareOutputs(outdir, grid, options);
-  const given = options.w ? { kind: 'w' as const, path: options.w } : options.z ? { kind: 'z' as const, path: options.z } : undefined;
-  const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
+  const zFile = options.z ? { kind: 'z' as const, path: options.z, rows: await readLatentFile(options.z, '--z') } : undefined;
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
   const domains = await domainArgs(options.domain ?? []);
   const forDomains = await generatorOptionsFor(domains.map((d) => d.path));
   const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
+    const latentFile = options.w ? await wLatents(G, options.w) : zFile;
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
     const domain = await domainFor(G, domains, options.domainStrength);
     const images = await render(G, latents, domain, options, outdir, Boolean(grid || options.npy));
@@ -202,6 +204,18 @@ async function readLatentFile(path: string, option: string): Promise<Tensor> {
   const bad = firstNonFinite(t.data, (i) => indexString(t.shape, i));
   if (bad) throw new UsageError(`${option} ${path} ${bad}; latents must be finite`);
   return t as Tensor;
+}
+
+/** --w as W, W+ or one W+ image (a [n_latent, dim] array is never n_latent images), saying which it read. */
+async function wLatents(G: Generator, path: string): Promise<{ kind: 'w'; path: string; rows: Tensor }> {
+  try {
+    const file = await readWFile(path, G.nLatent, G.styleDim);
+    process.stderr.write(`--w: read ${file.read}\n`);
+    return { kind: 'w', path, rows: file.rows };
+  } catch (err) {
+    if (err instanceof WFileError) throw new UsageError(`--w ${err.message}`);
+    throw err;
+  }
 }
 
 function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: Tensor } | undefined, seeds: number[]): Latents {

@@ -15,6 +15,9 @@ import { registerMix } from './mix.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerServeWeb } from './serve-web.js';
+import { registerAlign } from './align.js';
+import { registerProject } from './project.js';
+import { registerStylize } from './stylize.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of pretrained GANs with tiny domain vectors, guided by CLIP and a text or a few example images.')
@@ -35,7 +38,10 @@ Environment:
   GANVEC_DEBUG     1: print stack traces with errors`);
 
 // The main job first: train, use, score; then the tools around it.
-const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerMix, registerImport, registerExport, registerServeWeb, registerModels, registerInfo, registerEmbed, registerTokenize];
+const commands: Array<(p: Command) => void> = [
+  registerAdapt, registerGenerate, registerEval, registerMix, registerImport, registerExport, registerServeWeb,
+  registerAlign, registerProject, registerStylize, registerModels, registerInfo, registerEmbed, registerTokenize,
+];
 for (const register of commands) register(program);
 
 await runCli(program, resolveAliases(process.argv));

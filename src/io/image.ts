@@ -32,6 +32,11 @@ export async function writeImagePng(path: string, images: Tensor, index: number)
   await writeFileAtomic(path, await imagesToPng(images, index));
 }
 
+/** Interleaved 8-bit RGB (H·W·3 bytes) as a PNG file, atomically. */
+export async function writeRgbPng(path: string, rgb: Uint8Array, width: number, height: number): Promise<void> {
+  await writeFileAtomic(path, await rgbToPng(rgb, width, height, 3));
+}
+
 /** Interleaved 8-bit RGB as PNG bytes. */
 export function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels } }).png().toBuffer();
