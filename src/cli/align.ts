@@ -29,8 +29,8 @@ reflect-padding with blur where the square leaves the photo, Pillow's QUAD trans
 Lanczos resize to --size.
 
 Examples:
-  $ ganvec align me.jpg --out me-aligned.png
-  $ ganvec align team.jpg --out faces.png --all --size 256`)
+  ganvec align me.jpg --out me-aligned.png
+  ganvec align team.jpg --out faces.png --all --size 256`)
     .action(async (photo: string, flags: AlignFlags) => runAlign(photo, flags));
 }
 

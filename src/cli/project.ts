@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadGenerator, loadLpips, project, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
 import { downloadProgress } from './progress.js';
+import { modelOption } from './options.js';
 import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
 
@@ -17,7 +18,7 @@ export function registerProject(program: Command): void {
     .command('project')
     .description('Invert an image into the generator: optimise W (and the noise maps) until the image matches, as NVIDIA\'s projector.py.')
     .argument('<image>', 'target image, ideally aligned with `ganvec align` (centre-cropped and resized to the generator\'s size)')
-    .requiredOption('--model <name|file>', 'generator: a registered name (e.g. ffhq) or a checkpoint file; --network works too')
+    .addOption(modelOption())
     .option('--outdir <dir>', 'where to write projected_w.npz, projected_w.npy, proj.png and target.png', './projection');
   addProjectionOptions(command)
     .addHelpText('after', `
@@ -33,9 +34,9 @@ Outputs in --outdir: projected_w.npz (key "w", [1, n_latent, dim], as projector.
 maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's proj.mp4) is not offered.
 
 Examples:
-  $ ganvec align me.jpg --out me-aligned.png
-  $ ganvec project me-aligned.png --model ffhq --outdir me
-  $ ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar`)
+  ganvec align me.jpg --out me-aligned.png
+  ganvec project me-aligned.png --model ffhq --outdir me
+  ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar`)
     .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
 }
 

@@ -1,7 +1,7 @@
 // The projection flags and progress line that `project` and `stylize` share.
 import type { Command } from 'commander';
 import { PROJECT_DEFAULTS, type Device, type ProjectStep } from '../index.js';
-import { deviceOption, integerIn } from './options.js';
+import { deviceOption, integerIn, threadsOption } from './options.js';
 import { duration } from './progress.js';
 
 export interface ProjectionFlags {
@@ -18,11 +18,11 @@ const DEFAULT_SEED = 303;
 
 export function addProjectionOptions(command: Command): Command {
   return command
-    .option('--steps <n>', 'projection steps (projector.py\'s default)', integerIn({ min: 1 }), PROJECT_DEFAULTS.steps)
+    .option('--steps <n>', 'projection steps, as projector.py', integerIn({ min: 1 }), PROJECT_DEFAULTS.steps)
     .option('--seed <n>', 'seed of the noise maps\' start and of the W perturbation', integerIn({ min: 0, max: 2 ** 32 - 1 }), DEFAULT_SEED)
     .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance (torchvision state dict)', 'vgg16-imagenet')
     .option('--lpips-lin <name|file>', 'LPIPS v0.1 lin layers (PerceptualSimilarity\'s weights/v0.1/vgg.pth)', 'lpips-vgg-v0.1')
-    .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
+    .addOption(threadsOption())
     .addOption(deviceOption());
 }
 

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  alignPhoto, generatorOptionsFor, loadDomainVector, loadGenerator, loadLpips, NoFaceError, project,
+  alignPhoto, generatorOptionsFor, loadGenerator, loadWeightedDomains, loadLpips, NoFaceError, project,
   ProjectionCache, projectionDigest, rgbToImageTensor, writeImageGrid,
   type Generator, type Tensor,
 } from '../index.js';
 import { ganvecHome } from '../registry/index.js';
-import { repeatable } from './options.js';
+import { domainArgs } from './domain-args.js';
+import { modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
 import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
@@ -24,8 +25,8 @@ export function registerStylize(program: Command): void {
     .command('stylize')
     .description('Restyle the face in a photo with trained domains: align it, invert it into the generator, draw it in each domain, side by side.')
     .argument('<photo>', 'photo with a face (the largest is used)')
-    .requiredOption('--model <name|file>', 'the generator the domains were trained on (e.g. ffhq); --network works too')
-    .requiredOption('--domain <file>', 'domain file (.dv.safetensors or a flat .npy); repeat for several', repeatable)
+    .addOption(modelOption())
+    .requiredOption('--domain <file[:weight]>', 'domain file (.dv.safetensors, a flat .npy or an https URL), optionally :weight; repeat for several panels', repeatable)
     .option('--out <file.png>', 'side-by-side image: aligned photo, reconstruction, then each domain', 'stylized.png');
   addProjectionOptions(command)
     .addHelpText('after', `
@@ -35,7 +36,8 @@ The projection is cached in $GANVEC_HOME/projections under a digest of the photo
 weights, the LPIPS weights, --steps and --seed: restyling the same photo with other domains is quick.
 
 Examples:
-  $ ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out me-styles.png`)
+  ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out me-styles.png
+  ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors:0.5 --steps 300 --out me-half-pixar.png`)
     .action(async (photo: string, flags: StylizeFlags) => runStylize(photo, flags));
 }
 
@@ -74,15 +76,16 @@ async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
     }
 
     const panels: Tensor[] = [target, await G.synthesize({ w: ws })];
-    for (const file of flags.domain) {
+    for (const spec of flags.domain) {
+      const domain = await domainArgs([spec]);
       // A domain file says which parameterisation and layers it needs the generator loaded with.
-      const needs = await generatorOptionsFor([file]);
+      const needs = await generatorOptionsFor(domain.map((d) => d.path));
       let D = G;
       if (needs.parameterisation !== G.parameterisation.name || needs.layers !== 'all') {
         D = await loadGenerator(flags.model, { ...session, ...needs, downloads });
         extra.push(D);
       }
-      panels.push(await D.synthesize({ w: ws, domain: await loadDomainVector(file, D) }));
+      panels.push(await D.synthesize({ w: ws, domain: await loadWeightedDomains(domain, D) }));
     }
     const plane = 3 * G.size * G.size;
     const all = new Float32Array(panels.length * plane);
