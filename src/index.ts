@@ -42,6 +42,8 @@ export {
 
 export { adapt, IMAGE_LOSSES, TEXT_LOSSES, type AdaptOptions, type AdaptOutcome } from './train/adapt.js';
 export { DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/loop.js';
+export { StepRate, formatDuration, stepLine } from './train/progress-text.js';
+export { liveProgress, type LiveDisplay } from './notebook/live-progress.js';
 export { evaluateDomain, type Evaluation, type EvaluationTarget } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
 export { IMAGENET_TEMPLATES, A_TEMPLATE } from './train/prompt-templates.js';

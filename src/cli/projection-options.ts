@@ -1,8 +1,8 @@
 // The projection flags and progress line that `project` and `stylize` share.
 import type { Command } from 'commander';
-import { PROJECT_DEFAULTS, type Device, type ProjectStep } from '../index.js';
+import { PROJECT_DEFAULTS, formatDuration, type Device, type ProjectStep } from '../index.js';
 import { deviceOption, integerIn, threadsOption } from './options.js';
-import { duration } from './progress.js';
+
 
 export interface ProjectionFlags {
   steps: number;
@@ -30,7 +30,7 @@ export function addProjectionOptions(command: Command): Command {
 export function projectionProgress(label: string): (s: ProjectStep) => void {
   const started = performance.now();
   return (s) => {
-    const eta = duration(((performance.now() - started) / 1000 / s.step) * (s.steps - s.step));
+    const eta = formatDuration(((performance.now() - started) / 1000 / s.step) * (s.steps - s.step));
     const line = `${label}, step ${s.step}/${s.steps}  dist ${s.dist.toFixed(4)}  loss ${s.loss.toFixed(4)}  ETA ${eta}`;
     if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${s.step === s.steps ? '\n' : ''}`);
     else if (s.step % 100 === 0 || s.step === s.steps) process.stderr.write(`${line}\n`);
