@@ -44,6 +44,7 @@ export { adapt, IMAGE_LOSSES, TEXT_LOSSES, type AdaptOptions, type AdaptOutcome 
 export { DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/loop.js';
 export { StepRate, formatDuration, stepLine } from './train/progress-text.js';
 export { liveProgress, type LiveDisplay } from './notebook/live-progress.js';
+export { lossCurvePng, type LossCurveOptions } from './notebook/loss-curve.js';
 export { evaluateDomain, type Evaluation, type EvaluationTarget } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
 export { IMAGENET_TEMPLATES, A_TEMPLATE } from './train/prompt-templates.js';
@@ -64,7 +65,7 @@ export { NpzWriter, readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImagePng, writeRgbPng } from './io/image.js';
-export { gridColumns, writeImageGrid, type GridOptions } from './io/image-grid.js';
+export { gridColumns, imageGridPng, writeImageGrid, type GridOptions } from './io/image-grid.js';
 export { writeFileAtomic } from './io/atomic.js';
 
 export { alignPhoto, readRgb, rgbToImageTensor, NoFaceError, type AlignedFace, type AlignPhotoOptions } from './faces/align-photo.js';

@@ -42,6 +42,13 @@ function metrics(w: number) {
 
 /** Every image of a batch laid out in a grid (see the file comment), written as one PNG, atomically. */
 export async function writeImageGrid(path: string, images: Tensor, options: GridOptions = {}): Promise<{ rows: number; cols: number }> {
+  const { png, rows, cols } = await imageGridPng(images, options);
+  await writeFileAtomic(path, png);
+  return { rows, cols };
+}
+
+/** The grid as PNG bytes (for a notebook's `display.png`, or a page). */
+export async function imageGridPng(images: Tensor, options: GridOptions = {}): Promise<{ png: Buffer; rows: number; cols: number }> {
   const [n, , h, w] = checkImages(images);
   const cols = Math.min(n, options.cols ?? gridColumns(n));
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`a grid needs at least one column, got ${options.cols}`);
@@ -75,6 +82,5 @@ export async function writeImageGrid(path: string, images: Tensor, options: Grid
     const y = cellTop(row) + Math.max(0, Math.floor((h - GLYPH_HEIGHT * scale) / 2));
     drawText(grid, width, label, { x: gutter, y, scale, color: INK, clipRight: left - gutter });
   });
-  await writeFileAtomic(path, await rgbToPng(grid, width, height, 3));
-  return { rows, cols };
+  return { png: await rgbToPng(grid, width, height, 3), rows, cols };
 }

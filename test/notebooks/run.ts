@@ -20,7 +20,7 @@ const FIXTURES = join(REPO, 'test/fixtures/goldens');
 interface Cell {
   cell_type: string;
   source: string | string[];
-  outputs?: Array<{ output_type: string; data?: Record<string, unknown> }>;
+  outputs?: Array<{ output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }>;
 }
 
 const text = (source: string | string[]) => (Array.isArray(source) ? source.join('') : source);
@@ -66,30 +66,49 @@ function userProject(dir: string): string {
   return dir;
 }
 
+/** The kernel, and the tiny fixtures in place of the registry models, offline, with short runs and a scratch cache. */
+function notebookEnv(jupyterPath: string, project: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    JUPYTER_PATH: jupyterPath,
+    GANVEC_HOME: join(project, 'ganvec-home'),
+    GANVEC_OFFLINE: '1',
+    GANVEC_NOTEBOOK_GENERATOR: join(FIXTURES, 'sg2-tiny-a/ckpt.pt'),
+    GANVEC_NOTEBOOK_CLIP: join(FIXTURES, 'clip-tiny-a/clip_state_dict.pt'),
+    GANVEC_NOTEBOOK_ITERS: '10',
+    GANVEC_NOTEBOOK_EVAL_SAMPLES: '8',
+  };
+}
+
 /** Executes one notebook: a cell that raises stops nbconvert (tslab reports it as an execute error). */
 function execute(notebook: string, jupyterPath: string, outDir: string, project: string): string[] {
   const copy = join(project, basename(notebook));
   copyFileSync(notebook, copy);
   const run = spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute',
     '--ExecutePreprocessor.timeout=600', '--output-dir', outDir, copy], {
-    cwd: project, encoding: 'utf8',
-    env: {
-      ...process.env,
-      JUPYTER_PATH: jupyterPath,
-      GANVEC_OFFLINE: '1',
-      GANVEC_NOTEBOOK_GENERATOR: join(FIXTURES, 'sg2-tiny-a/ckpt.pt'),
-      GANVEC_NOTEBOOK_CLIP: join(FIXTURES, 'clip-tiny-a/clip_state_dict.pt'),
-      GANVEC_NOTEBOOK_ITERS: '10',
-    },
+    cwd: project, encoding: 'utf8', env: notebookEnv(jupyterPath, project),
   });
   const executed = join(outDir, basename(notebook));
   if (run.status !== 0 || !existsSync(executed)) {
-    // nbclient prints the failing cell between two rules; tslab's error reply carries no message.
+    // nbclient prints the failing cell between two rules; tslab's error reply carries no message, but
+    // its stderr output does: run once more keeping outputs to quote it.
     const cell = /executing the following cell:\n-+\n([\s\S]*?)\n-+\n/.exec(run.stderr)?.[1];
-    const what = cell ? `a cell raised: ${cell.split('\n').slice(0, 3).join(' ⏎ ')}` : `nbconvert failed: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`;
-    return [what];
+    if (!cell) return [`nbconvert failed: ${run.stderr.trim().split('\n').slice(-2).join(' | ')}`];
+    return [`a cell raised: ${cell.split('\n').slice(0, 3).join(' ⏎ ')}${errorText(copy, cell, jupyterPath, outDir, project)}`];
   }
   return problems(JSON.parse(readFileSync(executed, 'utf8')) as { cells: Cell[] });
+}
+
+/** The stderr output of the failing cell (tslab's error and stack), from a run that keeps errors. */
+function errorText(notebook: string, source: string, jupyterPath: string, outDir: string, project: string): string {
+  spawnSync('jupyter', ['nbconvert', '--to', 'notebook', '--execute', '--allow-errors', '--ExecutePreprocessor.timeout=600',
+    '--output-dir', outDir, notebook], { cwd: project, env: notebookEnv(jupyterPath, project) });
+  const executed = join(outDir, basename(notebook));
+  if (!existsSync(executed)) return '';
+  const cell = (JSON.parse(readFileSync(executed, 'utf8')) as { cells: Cell[] }).cells.find((c) => text(c.source).trim() === source.trim());
+  const stderr = (cell?.outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === 'stderr').map((o) => text(o.text ?? '')).join('');
+  const message = stderr.split('\n').find((line) => /\w*Error\b|^\d+:\d+ - /.test(line));
+  return message ? `\n       → ${message.trim()}` : '';
 }
 
 function notebookOf(cells: string[]): string {
