@@ -65,3 +65,4 @@ export { readRooms, parseRooms, type Rooms, type Room } from './gallery/rooms.js
 export { readManifest, type GalleryManifest, type GalleryPicture, type GalleryRoom } from './gallery/manifest.js';
 export { assignRooms, type Assignment, type AssignmentRule } from './gallery/assignment.js';
 export { selectRoomPictures, type SelectionRule } from './gallery/selection.js';
+export { serveGallery, SERVE_DEFAULTS, type GalleryServer, type GalleryServerOptions } from './gallery/server.js';

@@ -1,7 +1,8 @@
 // `ganvec gallery build|serve`: generated pictures sorted into themed rooms by CLIP, and a small web app where each picture gets one owner.
 import type { Command } from 'commander';
+import { join } from 'node:path';
 import {
-  buildGallery, GALLERY_DEFAULTS, generatorOptionsFor, loadClip, loadDomainVector, loadGenerator, readRooms,
+  buildGallery, GALLERY_DEFAULTS, generatorOptionsFor, loadClip, loadDomainVector, loadGenerator, readManifest, readRooms, serveGallery, SERVE_DEFAULTS,
   type Device,
 } from '../index.js';
 import { deviceOption, integerIn, numberIn } from './options.js';
@@ -73,7 +74,43 @@ export function registerGallery(program: Command): void {
     .addOption(deviceOption())
     .addHelpText('after', BUILD_HELP)
     .action(async (flags: BuildFlags) => build(flags));
+  gallery
+    .command('serve')
+    .description('serve a built gallery: rooms, pictures, claims (first claim wins), full-size downloads for owners')
+    .argument('<dir>', 'the folder `ganvec gallery build` wrote')
+    .option('--db <dir>', 'claims database folder (embedded PostgreSQL, created on first use; default: <dir>/claims.db)')
+    .option('--host <address>', 'address to listen on', SERVE_DEFAULTS.host)
+    .option('--port <n>', 'port to listen on (0: any free port)', integerIn({ min: 0, max: 65535 }), SERVE_DEFAULTS.port)
+    .option('--model <name|file>', 'the generator the gallery was built with (default: as the manifest records it; its fingerprint must match)')
+    .option('--domain <file>', 'the domain file the gallery was built in (default: as recorded; its sha256 must match)')
+    .option('--claims-per-minute <n>', 'claim attempts allowed per client address per minute', integerIn({ min: 1 }), SERVE_DEFAULTS.claimsPerMinute)
+    .option('--threads <n>', 'CPU threads for generating downloads (default: all cores)', integerIn({ min: 1 }))
+    .addOption(deviceOption())
+    .addHelpText('after', SERVE_HELP)
+    .action(async (dir: string, flags: ServeFlags) => serve(dir, flags));
 }
+
+interface ServeFlags {
+  db?: string;
+  host: string;
+  port: number;
+  model?: string;
+  domain?: string;
+  claimsPerMinute: number;
+  threads?: number;
+  device: Device;
+}
+
+const SERVE_HELP = `
+Pages: / (the rooms), /rooms/<room> (its thumbnails), /pictures/<id> (a picture, with a Claim button).
+The first claim of a picture wins (the claims database's primary key decides); the claimant gets an
+owner token in an HttpOnly cookie and can download the full-size image, generated on demand from the
+picture's seed. Nobody else can; seeds, the manifest and the domain file are never served. A visitor may
+own several pictures. Stop with Ctrl-C; claims are on disk as soon as they are answered.
+
+Examples:
+  $ ganvec gallery serve gallery/
+  $ ganvec gallery serve gallery/ --port 3000 --db /var/lib/ganvec/claims.db`;
 
 async function build(flags: BuildFlags): Promise<void> {
   const rooms = await readRooms(flags.rooms).catch((err: Error) => {
@@ -104,4 +141,36 @@ async function build(flags: BuildFlags): Promise<void> {
     progress.end();
     await Promise.all([G.release(), clip.release()]);
   }
+}
+
+async function serve(dir: string, flags: ServeFlags): Promise<void> {
+  const manifest = await readManifest(dir);
+  const domainFile = flags.domain ?? manifest.domain?.file;
+  const forDomain = await generatorOptionsFor(domainFile === undefined ? [] : [domainFile]);
+  const G = await loadGenerator(flags.model ?? manifest.model.reference, { threads: flags.threads, device: flags.device, downloads: downloadProgress(), ...forDomain });
+  let server;
+  try {
+    const domain = domainFile === undefined ? undefined : { file: domainFile, vector: await loadDomainVector(domainFile, G) };
+    server = await serveGallery({
+      dir, db: flags.db ?? join(dir, 'claims.db'), generator: G, domain, host: flags.host, port: flags.port, claimsPerMinute: flags.claimsPerMinute,
+      onError: (err) => process.stderr.write(`gallery: ${err.message}\n`),
+    });
+  } catch (err) {
+    await G.release();
+    throw err;
+  }
+  const pictures = manifest.rooms.reduce((n, r) => n + r.pictures.length, 0);
+  process.stdout.write(`serving ${pictures} pictures in ${manifest.rooms.length} rooms at ${server.url}/\n`);
+  const running = server;
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await running.close();
+  await G.release();
 }

@@ -2,14 +2,13 @@
  * `buildGallery`: candidates (seeded, embedded, resumable) → scores against every room's queries →
  * at most one room per picture → the best `perRoom` of each room, diverse → thumbnails and manifest.json.
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clip } from '../clip/clip.js';
 import type { Generator } from '../generators/generator.js';
 import { assignRooms, type AssignmentRule } from './assignment.js';
 import { candidateEmbeddings, candidateSeed, type CandidateIdentity } from './candidates.js';
-import { GALLERY_FORMAT, GALLERY_VERSION, writeManifest, type GalleryManifest } from './manifest.js';
+import { domainFileDigest, GALLERY_FORMAT, GALLERY_VERSION, writeManifest, type GalleryManifest } from './manifest.js';
 import type { Rooms } from './rooms.js';
 import { queryEnsembles, scoreMatrix } from './scoring.js';
 import { selectRoomPictures, type SelectionRule } from './selection.js';
@@ -33,7 +32,7 @@ export const GALLERY_DEFAULTS = { minScore: 0.2, margin: 0.005, maxSimilarity: 0
 
 export async function buildGallery(G: Generator, clip: Clip, o: GalleryBuildOptions): Promise<GalleryManifest> {
   await mkdir(o.out, { recursive: true });
-  const domain = o.domain && { file: o.domain.file, digest: createHash('sha256').update(await readFile(o.domain.file)).digest('hex') };
+  const domain = o.domain && { file: o.domain.file, digest: await domainFileDigest(o.domain.file) };
   const identity: CandidateIdentity = {
     modelFingerprint: G.source.fingerprint,
     domainDigest: domain?.digest ?? null,

@@ -4,6 +4,7 @@
  * the query it is named after, its score). The server reads it to know the pictures and to regenerate an
  * owner's full-size image; it never serves the file itself.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -77,4 +78,9 @@ export async function readManifest(dir: string): Promise<GalleryManifest> {
     }
   }
   return m;
+}
+
+/** sha256 of a domain file's bytes, as the manifest records it. */
+export async function domainFileDigest(path: string): Promise<string> {
+  return createHash('sha256').update(await readFile(path)).digest('hex');
 }
