@@ -5,6 +5,7 @@
  */
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
+import { benchGallery256, benchGalleryTiny } from './gallery.js';
 import { benchGenerate } from './generate.js';
 import type { BenchRow } from './measure.js';
 
@@ -26,4 +27,6 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'gallery-build-tiny', run: benchGalleryTiny },
+  { name: 'gallery-build-256', run: benchGallery256 },
 ];
