@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assignRooms } from '../src/gallery/assignment.js';
-import { parseRooms } from '../src/gallery/rooms.js';
+import { parseRooms, readRooms } from '../src/gallery/rooms.js';
+import { REPO } from './helpers/cli.js';
 import { queryEnsembles, scoreMatrix, type ScoreMatrix } from '../src/gallery/scoring.js';
 import { selectRoomPictures } from '../src/gallery/selection.js';
 import { IMAGENET_TEMPLATES } from '../src/train/prompt-templates.js';
@@ -91,6 +92,13 @@ describe('rooms files', () => {
     assert.deepEqual(r.rooms, [{ name: 'People', slug: 'people', queries: ['beauty', 'round dance'] }, { name: 'Mood!', slug: 'mood', queries: ['date'] }]);
     assert.equal(r.templates, IMAGENET_TEMPLATES);
     assert.deepEqual(parseRooms({ templates: ['a painting of {}.'], rooms: [{ name: 'A', queries: ['x'] }] }).templates, ['a painting of {}.']);
+  });
+
+  it('the example has the founding document\'s four rooms and queries', async () => {
+    const r = await readRooms(`${REPO}examples/gallery/rooms.json`);
+    assert.deepEqual(r.rooms.map((x) => x.name), ['People', 'Nature', 'City', 'Mood']);
+    const queries = r.rooms.flatMap((x) => x.queries);
+    for (const q of ['beauty', 'round dance', 'date', 'master']) assert.ok(queries.includes(q), q);
   });
 
   it('refuses what would make names ambiguous or empty', () => {

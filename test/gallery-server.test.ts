@@ -15,6 +15,7 @@ import sharp from 'sharp';
 import { buildGallery } from '../src/gallery/build.js';
 import { ClaimsDb } from '../src/gallery/claims-db.js';
 import type { GalleryManifest } from '../src/gallery/manifest.js';
+import { picturePage, roomPage } from '../src/gallery/pages.js';
 import { RateLimit } from '../src/gallery/rate-limit.js';
 import { parseRooms } from '../src/gallery/rooms.js';
 import { serveGallery, type GalleryServer } from '../src/gallery/server.js';
@@ -220,5 +221,16 @@ describe('serveGallery', () => {
     const npy = join(dir, 'd.npy');
     await writeFile(npy, Buffer.alloc(0));
     await assert.rejects(serveGallery({ dir: gallery, db: join(dir, 'claims-c'), generator: G, port: 0, domain: { file: npy, vector: new Float32Array(G.domainSize) } }), /was built without a domain/);
+  });
+});
+
+describe('pages', () => {
+  it('escape every text that comes from the rooms file', () => {
+    const room = { name: 'A & <B>', slug: 'a-b', queries: ['<script>alert("x")</script>'], pictures: [{ id: 'a-b-1', seed: 5, query: '<script>alert("x")</script>', score: 0.5, thumbnail: 'thumbnails/a-b-1.png' }] };
+    for (const html of [roomPage(room, () => 'available'), picturePage(room, 'a-b-1', 'available')]) {
+      assert.ok(!html.includes('<script>') && !html.includes('<B>'), html);
+      assert.match(html, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/);
+      assert.match(html, /A &amp; &lt;B&gt;/);
+    }
   });
 });
