@@ -7,7 +7,9 @@ import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGallery256, benchGalleryTiny } from './gallery.js';
 import { benchGenerate } from './generate.js';
+import { benchAlign, benchLpips } from './photo.js';
 import type { BenchRow } from './measure.js';
+import { benchWebViewer } from './web-viewer.js';
 
 export interface BenchCase {
   name: string;
@@ -27,6 +29,10 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'web-tiny', run: () => benchWebViewer('tiny') },
+  { name: 'web-256', run: () => benchWebViewer(256) },
+  { name: 'align-photo', run: benchAlign },
+  { name: 'lpips-vgg16-256', run: benchLpips },
   { name: 'gallery-build-tiny', run: benchGalleryTiny },
   { name: 'gallery-build-256', run: benchGallery256 },
 ];

@@ -2,7 +2,7 @@
  * The gallery in a real browser (Debian's chromium through playwright-core, headless): a visitor walks
  * from the rooms into a room, opens a picture, claims it and downloads it (the seed's image, full size);
  * a second browser context sees it taken and is refused the download and the claim.
- * Run by `npm run test:gallery-browser` (.ci/gallery-browser installs chromium when it is missing).
+ * Run by `npm run test:browser` (.ci/browser installs chromium when it is missing; CI runs it).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { imageToRgb8 } from '../../src/io/image.js';
 import { loadClip, loadGenerator } from '../../src/registry/load.js';
 import { GOLDENS } from '../helpers/golden.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.GANVEC_CHROMIUM ?? '/usr/bin/chromium';
 
 let dir: string;
 let G: Generator;
