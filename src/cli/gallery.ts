@@ -48,11 +48,15 @@ Rooms file (see examples/gallery/rooms.json):
   { "templates": ["a painting of {}."], "rooms": [{ "name": "People", "queries": ["beauty", "master"] }, …] }
 
 Examples:
-  $ ganvec gallery build --model ffhq --rooms examples/gallery/rooms.json --candidates 20000 --per-room 1000 --out gallery/
-  $ ganvec gallery build --model ffhq --domain pixar.dv.safetensors --rooms rooms.json --candidates 2000 --per-room 100`;
+  ganvec gallery build --model ffhq --rooms examples/gallery/rooms.json --candidates 20000 --per-room 1000 --out gallery/
+  ganvec gallery build --model ffhq --domain pixar.dv.safetensors --rooms rooms.json --candidates 2000 --per-room 100`;
 
 export function registerGallery(program: Command): void {
-  const gallery = program.command('gallery').description('a gallery of generated pictures in themed rooms chosen by CLIP, each picture with one owner');
+  const gallery = program.command('gallery').description('a gallery of generated pictures in themed rooms chosen by CLIP, each picture with one owner')
+    .addHelpText('after', `
+Examples:
+  ganvec gallery build --model ffhq --rooms examples/gallery/rooms.json --candidates 20000 --per-room 1000 --out gallery/
+  ganvec gallery serve gallery/`);
   gallery
     .command('build')
     .description('sample candidates, sort them into rooms by CLIP text queries, write thumbnails and a manifest')
@@ -109,8 +113,8 @@ picture's seed. Nobody else can; seeds, the manifest and the domain file are nev
 own several pictures. Stop with Ctrl-C; claims are on disk as soon as they are answered.
 
 Examples:
-  $ ganvec gallery serve gallery/
-  $ ganvec gallery serve gallery/ --port 3000 --db /var/lib/ganvec/claims.db`;
+  ganvec gallery serve gallery/
+  ganvec gallery serve gallery/ --port 3000 --db /var/lib/ganvec/claims.db`;
 
 async function build(flags: BuildFlags): Promise<void> {
   const rooms = await readRooms(flags.rooms).catch((err: Error) => {
