@@ -5,6 +5,7 @@
  */
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
+import { benchGallery256, benchGalleryTiny } from './gallery.js';
 import { benchGenerate } from './generate.js';
 import { benchAlign, benchLpips } from './photo.js';
 import type { BenchRow } from './measure.js';
@@ -32,4 +33,6 @@ export const CASES: BenchCase[] = [
   { name: 'web-256', run: () => benchWebViewer(256) },
   { name: 'align-photo', run: benchAlign },
   { name: 'lpips-vgg16-256', run: benchLpips },
+  { name: 'gallery-build-tiny', run: benchGalleryTiny },
+  { name: 'gallery-build-256', run: benchGallery256 },
 ];

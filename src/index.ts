@@ -79,3 +79,11 @@ export * as ops from './engine/ops.js';
 export { grad } from './engine/grad.js';
 export { Session } from './engine/session.js';
 export { VERSION } from './version.js';
+
+/** The gallery: generated pictures sorted into themed rooms by CLIP, each with one owner. */
+export { buildGallery, GALLERY_DEFAULTS, type GalleryBuildOptions } from './gallery/build.js';
+export { readRooms, parseRooms, type Rooms, type Room } from './gallery/rooms.js';
+export { readManifest, type GalleryManifest, type GalleryPicture, type GalleryRoom } from './gallery/manifest.js';
+export { assignRooms, type Assignment, type AssignmentRule } from './gallery/assignment.js';
+export { selectRoomPictures, type SelectionRule } from './gallery/selection.js';
+export { serveGallery, SERVE_DEFAULTS, type GalleryServer, type GalleryServerOptions } from './gallery/server.js';

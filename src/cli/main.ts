@@ -11,6 +11,7 @@ import { registerTokenize } from './tokenize.js';
 import { registerEmbed } from './embed.js';
 import { registerAdapt } from './adapt.js';
 import { registerEval } from './eval.js';
+import { registerGallery } from './gallery.js';
 import { registerMix } from './mix.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
@@ -41,6 +42,7 @@ Environment:
 const commands: Array<(p: Command) => void> = [
   registerAdapt, registerGenerate, registerEval, registerMix, registerImport, registerExport, registerServeWeb,
   registerAlign, registerProject, registerStylize, registerModels, registerInfo, registerEmbed, registerTokenize,
+  registerGallery,
 ];
 for (const register of commands) register(program);
 

@@ -101,3 +101,34 @@ export function downloadLine(p: DownloadProgress, width: number): string {
   const bar = p.total && barWidth >= 10 ? `[${'#'.repeat(Math.round((barWidth * p.received) / p.total)).padEnd(barWidth, '.')}] ` : '';
   return (bar + text).slice(0, width - 1);
 }
+
+/**
+ * Progress of counted work (`candidates 640/20000  0.41 s each  ETA 2h11m`): redrawn on a terminal, a
+ * line per tenth of the work in logs. The rate is over the whole phase so far.
+ */
+export function countProgress(out: NodeJS.WriteStream = process.stderr): { update(label: string, done: number, total: number): void; end(): void } {
+  let started = performance.now();
+  let phase = '';
+  let lastTenth = -1;
+  let drawn = false;
+  const end = () => {
+    if (drawn) out.write('\n');
+    drawn = false;
+  };
+  return {
+    update(label, done, total) {
+      if (label !== phase) (end(), (phase = label), (started = performance.now()), (lastTenth = -1));
+      const each = (performance.now() - started) / 1000 / Math.max(done, 1);
+      const line = `${label} ${done}/${total}  ${each.toFixed(2)} s each  ETA ${formatDuration(each * (total - done))}`;
+      if (out.isTTY) {
+        out.write(`\r${line}\x1b[K`);
+        drawn = true;
+        if (done === total) end();
+      } else if (Math.floor((10 * done) / total) > lastTenth) {
+        lastTenth = Math.floor((10 * done) / total);
+        out.write(`${line}\n`);
+      }
+    },
+    end,
+  };
+}

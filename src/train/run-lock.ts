@@ -13,7 +13,12 @@ export interface RunLock {
   release(): void;
 }
 
-export function acquireRunLock(domainPath: string): RunLock & { tookOverFrom?: number } {
+/** `busy` words the refusal when a live process holds the lock (default: a training run's). */
+export function acquireRunLock(
+  domainPath: string,
+  busy: (owner: number, lockPath: string) => string = (owner, lockPath) =>
+    `${domainPath} is being trained by process ${owner} (see ${lockPath}); wait for it to finish, stop it, or choose another --out`,
+): RunLock & { tookOverFrom?: number } {
   const path = `${domainPath}.lock`;
   let tookOverFrom: number | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -28,7 +33,7 @@ export function acquireRunLock(domainPath: string): RunLock & { tookOverFrom?: n
     }
     const owner = lockOwner(path);
     if (owner !== undefined && processRuns(owner)) {
-      throw new RunLockedError(`${domainPath} is being trained by process ${owner} (see ${path}); wait for it to finish, stop it, or choose another --out`);
+      throw new RunLockedError(busy(owner, path));
     }
     // Dead owner, or a lock file without a pid: take it over, once.
     tookOverFrom = owner;
