@@ -102,7 +102,7 @@ test('ganvec project writes projected_w.npz / .npy that generate --w draws as pr
   // Every W+ row is the same W, as projector.py returns it.
   for (let l = 1; l < 8; l++) assert.deepEqual(npz.rows.data.subarray(l * 64, l * 64 + 64), npz.rows.data.subarray(0, 64));
   const again = join(dir, 'again');
-  const g = await runCli(['generate', '--model', `${SG2}ckpt.pt`, '--w', join(out, 'projected_w.npz'), '--out', again]);
+  const g = await runCli(['generate', '--model', `${SG2}ckpt.pt`, '--w', join(out, 'projected_w.npz'), '--outdir', again]);
   assert.equal(g.code, 0, g.stderr);
   const pixels = async (p: string) => (await sharp(p).raw().toBuffer());
   assert.deepEqual(await pixels(join(again, 'img0000.png')), await pixels(join(out, 'proj.png')));

@@ -38,9 +38,12 @@ test('align, invert (cached by the photo), generate in each domain, side by side
   assert.match(first.stderr, /stylize: projecting, step 10\/10/);
   assert.match(first.stderr, /projection cached as .*projections\/[0-9a-f]{64}\.npz/);
   const { data, info } = await sharp(join(dir, 'first.png')).raw().toBuffer({ resolveWithObject: true });
-  assert.deepEqual([info.width, info.height], [4 * 32, 32], 'photo, reconstruction and two domains of 32 px');
+  // One row of four 32 px cells with the grid's 2 px gutters around and between them.
+  const gutter = 2;
+  assert.deepEqual([info.width, info.height], [gutter + 4 * (32 + gutter), 32 + 2 * gutter], 'photo, reconstruction and two domains of 32 px');
   // The panels differ: the domains change the reconstruction.
-  const panel = (i: number) => Buffer.concat(Array.from({ length: 32 }, (_, y) => data.subarray((y * 128 + i * 32) * 3, (y * 128 + i * 32 + 32) * 3)));
+  const at = (i: number, y: number) => ((gutter + y) * info.width + gutter + i * (32 + gutter)) * 3;
+  const panel = (i: number) => Buffer.concat(Array.from({ length: 32 }, (_, y) => data.subarray(at(i, y), at(i, y) + 32 * 3)));
   assert.notDeepEqual(panel(1), panel(2));
   assert.notDeepEqual(panel(2), panel(3));
   assert.equal((await readdir(join(dir, 'home', 'projections'))).length, 1);
