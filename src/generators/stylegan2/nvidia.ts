@@ -2,7 +2,8 @@
  * NVIDIA stylegan2-ada-pytorch `Generator` (G_ema of a network pickle) → the format-neutral generator.
  * Gains folded as NVIDIA applies them: FullyConnectedLayer weight × lr/sqrt(in), bias × lr; ToRGB styles
  * × 1/sqrt(in). SynthesisLayer weights stay unscaled: NVIDIA demodulates the raw weight.
- * Class-conditional and StyleGAN3 generators are recognised and refused. The init kwargs are checked
+ * Class-conditional and StyleGAN3 generators (generators/stylegan3/ reads those) are recognised and refused.
+ * The init kwargs are checked
  * to describe a generator, and every tensor read against the shapes they and the tensors before imply.
  */
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
@@ -29,7 +30,7 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN2 {
   const t = net.tensors;
   const take = (name: string, shape: ShapePattern) => floatTensor(t, name, shape);
   if ([...t.keys()].some((k) => k.startsWith('synthesis.input.') || /^synthesis\.L\d+_/.test(k))) {
-    throw new Error('this is a StyleGAN3 generator; ganvec supports StyleGAN2 networks for now');
+    throw new Error('this is a StyleGAN3 generator, not StyleGAN2 (the stylegan3 family reads it)');
   }
   const cDim = net.initKwargs.c_dim ?? 0;
   if (cDim !== 0 || t.has('mapping.embed.weight')) {
