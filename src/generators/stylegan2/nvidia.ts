@@ -3,8 +3,8 @@
  * Gains folded as NVIDIA applies them: FullyConnectedLayer weight × lr/sqrt(in), bias × lr; ToRGB styles
  * × 1/sqrt(in). SynthesisLayer weights stay unscaled: NVIDIA demodulates the raw weight.
  * Class-conditional and StyleGAN3 generators (generators/stylegan3/ reads those) are recognised and refused.
- * The init kwargs are checked
- * to describe a generator, and every tensor read against the shapes they and the tensors before imply.
+ * The init kwargs are checked to describe a generator, and every tensor read against the shapes they and
+ * the tensors before imply.
  */
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
 import { describeValue } from '../../io/pickle.js';
