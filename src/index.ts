@@ -51,6 +51,9 @@ export { readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
 export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { latentWalk, domainWalk, type VideoPlan, type VideoFrame, type LatentWalkOptions, type DomainWalkOptions } from './video/walk.js';
+export { renderVideo, type RenderVideoOptions } from './video/render.js';
+export { findFfmpeg, videoFormatOf, VIDEO_FORMATS, type VideoFormat } from './video/encoder.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

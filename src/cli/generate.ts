@@ -95,7 +95,7 @@ export function registerGenerate(program: Command): void {
 }
 
 /** One flag per generation setting of any family (StyleGAN3's --rotate, …); the generator refuses another family's. */
-function familySettingOptions(): Option[] {
+export function familySettingOptions(): Option[] {
   const seen = new Map<string, Option>();
   for (const family of FAMILIES) {
     for (const s of family.settings ?? []) {
@@ -105,7 +105,7 @@ function familySettingOptions(): Option[] {
   return [...seen.values()];
 }
 
-function settingValues(options: Option[], given: object): Record<string, string> {
+export function settingValues(options: Option[], given: object): Record<string, string> {
   const values = given as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const o of options) {
@@ -201,7 +201,7 @@ function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: T
   return { kind, rows, names: Array.from({ length: shape[0]! }, (_, i) => `img${String(i).padStart(4, '0')}.png`) };
 }
 
-async function domainFor(G: Generator, files: string[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
+export async function domainFor(G: Generator, files: string[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
   if (files.length === 0) return undefined;
   const vectors = await Promise.all(files.map((file) => loadDomainVector(file, G)));
   const weights = files.map((_, i) => strengths?.[strengths.length === 1 ? 0 : i] ?? 1);

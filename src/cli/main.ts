@@ -11,6 +11,7 @@ import { registerTokenize } from './tokenize.js';
 import { registerEmbed } from './embed.js';
 import { registerAdapt } from './adapt.js';
 import { registerEval } from './eval.js';
+import { registerVideo } from './video.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of pretrained GANs with tiny domain vectors, guided by CLIP and a text or a few example images.')
@@ -29,7 +30,7 @@ Environment:
   GANVEC_DEBUG     1: print stack traces with errors`);
 
 // The main job first: train, use, score; then the tools around it.
-const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerModels, registerInfo, registerEmbed, registerTokenize];
+const commands: Array<(p: Command) => void> = [registerAdapt, registerGenerate, registerEval, registerVideo, registerModels, registerInfo, registerEmbed, registerTokenize];
 for (const register of commands) register(program);
 
 await runCli(program, resolveAliases(process.argv));
