@@ -6,6 +6,7 @@
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
+import { benchAdaptStepSG3, benchGenerateSG3 } from './stylegan3.js';
 import type { BenchRow } from './measure.js';
 
 export interface BenchCase {
@@ -26,4 +27,8 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'sg3t-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-t', 1024, 1) },
+  { name: 'sg3r-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-r', 1024, 1) },
+  { name: 'sg3t-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-t', 1024, 2) },
+  { name: 'sg3r-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-r', 1024, 2) },
 ];

@@ -5,6 +5,9 @@
  *   x + b → insert up−1 zeros after each sample → pad/crop by `padding` → FIR fu (gain up per axis)
  *     → leaky ReLU · gain → clamp → FIR fd → keep every down-th sample
  *
+ * The activation gain rides on the upsampling filter (leaky ReLU is positively homogeneous), which saves
+ * a pass over the largest tensor of the layer.
+ *
  * Separable filters run as two depthwise 1-D convs per stage (the zeros inserted one axis at a time,
  * so the second pass never convolves rows that are all zeros); a radial (2-D) filter as one depthwise
  * 2-D conv. Downsampling is the FIR conv with stride `down`, so the discarded samples are never computed.
@@ -87,10 +90,11 @@ function upfirAxis(g: Graph, x: Value, axis: 2 | 3, taps: Float32Array, up: numb
   return conv(r.x, kernel(g, taps, shape, c, gain), { pads, group: c });
 }
 
+/** Upsampling with the activation gain folded into the filter (lrelu(g·x) = g·lrelu(x) for g > 0). */
 function upsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
   const [px0, px1, py0, py1] = s.padding;
   const f = s.upFilter;
-  if (!f && s.up === 1 && s.padding.every((p) => p === 0)) return x;
+  if (!f && s.up === 1 && s.padding.every((p) => p === 0)) return s.gain === 1 ? x : mul(x, s.gain);
   if (f && f.shape.length === 2) {
     const c = x.shape[1]!;
     let r = cropAxis(zeroInsert(zeroInsert(x, AXIS.x, s.up), AXIS.y, s.up), AXIS.x, px0, px1);
@@ -98,11 +102,11 @@ function upsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
     r = cropAxis(rx.x, AXIS.y, py0, py1);
     const ry = padBeyond(r.x, AXIS.y, r.before, r.after, f.shape[0]!);
     const pads: [number, number, number, number] = [ry.before, rx.before, ry.after, rx.after];
-    return conv(ry.x, kernel(g, f.data, [f.shape[0]!, f.shape[1]!], c, s.up * s.up), { pads, group: c });
+    return conv(ry.x, kernel(g, f.data, [f.shape[0]!, f.shape[1]!], c, s.up * s.up * s.gain), { pads, group: c });
   }
   const taps = f ? f.data : IDENTITY;
   const gain = f ? s.up : 1;
-  return upfirAxis(g, upfirAxis(g, x, AXIS.x, taps, s.up, px0, px1, gain), AXIS.y, taps, s.up, py0, py1, gain);
+  return upfirAxis(g, upfirAxis(g, x, AXIS.x, taps, s.up, px0, px1, gain), AXIS.y, taps, s.up, py0, py1, gain * s.gain);
 }
 
 function downsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
@@ -120,9 +124,8 @@ function downsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
 /** x [N, C, H, W] (the modulated conv's output), bias [C] → [N, C, H', W']. */
 export function filteredLrelu(g: Graph, x: Value, bias: Float32Array, s: FilteredLreluSpec): Value {
   let y = add(x, g.constant(bias, [1, bias.length, 1, 1]));
-  y = upsample(g, y, s);
+  y = upsample(g, y, s); // × gain
   if (s.slope !== 1) y = leakyRelu(y, s.slope);
-  if (s.gain !== 1) y = mul(y, s.gain);
   if (s.clamp !== null) y = clip(y, -s.clamp, s.clamp);
   return downsample(g, y, s);
 }
