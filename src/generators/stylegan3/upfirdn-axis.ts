@@ -8,12 +8,11 @@
  * downsampling d, output sample o of one row is
  *   y[o] = Σᵢ x[i] · g[u·i + p₀ − d·o]          (0 ≤ u·i + p₀ − d·o < k)
  * Shifting o by a block of Bo outputs shifts i by Bi = d·Bo/u inputs, so each output block reads a
- * window of Wr ≥ Bi inputs through one [Wr, Bo] matrix M: y_b = x[b·Bi + r₀ …][0, Bi) · M[0, Bi)
- * + x[(b+1)·Bi + r₀ …][0, Wr − Bi) · M[Bi, Wr). Negative padding (crops) is a negative p₀ and a shorter
- * output; nothing needs slicing first.
+ * window of Wr ≥ Bi inputs (its own block and the start of the next) through one [Wr, Bo] matrix M.
+ * Negative padding (crops) is a negative p₀ and a shorter output; nothing needs slicing first.
  */
 import type { Graph, Value } from '../../engine/graph.js';
-import { add, matmul, pad, reshape, slice } from '../../engine/ops.js';
+import { concat, matmul, pad, reshape, slice } from '../../engine/ops.js';
 
 export interface AxisFir {
   /** The filter as convolved (it is flipped here), gain included. */
@@ -36,11 +35,9 @@ interface Banded {
   r0: number;
   /** Window inputs beyond the block (read from the next one). */
   extra: number;
-  /** M's rows [0, bi) and [bi, bi + extra) as [rows, bo], and transposed as [bo, rows]. */
-  main: Float32Array;
-  tail: Float32Array;
-  mainT: Float32Array;
-  tailT: Float32Array;
+  /** M [bi + extra, bo], and transposed [bo, bi + extra]. */
+  matrix: Float32Array;
+  matrixT: Float32Array;
 }
 
 function transpose(m: Float32Array, rows: number, cols: number): Float32Array {
@@ -75,9 +72,7 @@ function banded(f: AxisFir): Banded {
     }
   }
   if (extra > bi) throw new Error(`upfirdn: a window of ${wr} inputs does not fit two blocks of ${bi}`);
-  const main = matrix.slice(0, bi * bo);
-  const tail = matrix.slice(bi * bo);
-  const b = { bi, bo, r0, extra, main, tail, mainT: transpose(main, bi, bo), tailT: transpose(tail, extra, bo) };
+  const b = { bi, bo, r0, extra, matrix, matrixT: transpose(matrix, rows, bo) };
   bandCache.set(key, b);
   return b;
 }
@@ -106,23 +101,23 @@ export function upfirdnAxis(g: Graph, x: Value, axis: 2 | 3, f: AxisFir): Value 
   const length = x.shape[axis]!;
   const out = upfirdnLength(length, f);
   if (out <= 0) throw new Error(`upfirdn: ${length} samples leave no output`);
-  const { bi, bo, r0, extra, main, tail, mainT, tailT } = banded(f);
+  const { bi, bo, r0, extra, matrix, matrixT } = banded(f);
   const blocks = Math.ceil(out / bo);
   const span = (blocks + (extra > 0 ? 1 : 0)) * bi; // inputs the blocks read, from r0 on
   const shifted = resize(x, axis, -r0, span - (length - r0));
   const [n, c, h, w] = shifted.shape as [number, number, number, number];
   const total = blocks + (extra > 0 ? 1 : 0);
+  // One matrix product per axis: each block's window is its own Bi inputs and the next block's first
+  // `extra`, side by side, so the (large) output is written once.
   let y: Value;
   if (axis === 3) {
     const xb = reshape(shifted, [n, c, h, total, bi]); // [N, C, H, blocks(+1), Bi]
-    y = matmul(slice(xb, 3, 0, blocks), g.constant(main, [bi, bo])); // [N, C, H, blocks, Bo]
-    if (extra > 0) y = add(y, matmul(slice(slice(xb, 3, 1, blocks + 1), 4, 0, extra), g.constant(tail, [extra, bo])));
-    y = reshape(y, [n, c, h, blocks * bo]);
+    const window = extra > 0 ? concat([slice(xb, 3, 0, blocks), slice(slice(xb, 3, 1, blocks + 1), 4, 0, extra)], 4) : xb;
+    y = reshape(matmul(window, g.constant(matrix, [bi + extra, bo])), [n, c, h, blocks * bo]); // [N, C, H, blocks·Bo]
   } else {
     const xb = reshape(shifted, [n, c, total, bi, w]); // [N, C, blocks(+1), Bi, W]
-    y = matmul(g.constant(mainT, [bo, bi]), slice(xb, 2, 0, blocks)); // [N, C, blocks, Bo, W]
-    if (extra > 0) y = add(y, matmul(g.constant(tailT, [bo, extra]), slice(slice(xb, 2, 1, blocks + 1), 3, 0, extra)));
-    y = reshape(y, [n, c, blocks * bo, w]);
+    const window = extra > 0 ? concat([slice(xb, 2, 0, blocks), slice(slice(xb, 2, 1, blocks + 1), 3, 0, extra)], 3) : xb;
+    y = reshape(matmul(g.constant(matrixT, [bo, bi + extra]), window), [n, c, blocks * bo, w]); // [N, C, blocks·Bo, W]
   }
   return slice(y, axis, 0, out);
 }
