@@ -9,22 +9,13 @@
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
 import { describeValue } from '../../io/pickle.js';
 import { floatTensor, type ShapePattern } from '../../io/named-tensors.js';
+import { fullyConnected, mappingLayers, positiveInteger, positiveNumber } from '../nvidia-layers.js';
 import type { DenseWeights, Fir, Hyperparameters, StyleGAN3, SynthesisLayerWeights } from './architecture.js';
 import { DEFAULT_HYPERPARAMETERS, layerPlan } from './architecture.js';
 
 /** Whether an NVIDIA network is a StyleGAN3 generator (its synthesis starts from Fourier features). */
 export function isStyleGAN3(net: NvidiaNetwork): boolean {
   return net.tensors.has('synthesis.input.freqs') && net.tensors.has('synthesis.input.affine.weight');
-}
-
-function positiveInteger(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new Error(`${what} ${describeValue(value)} is not a positive integer`);
-  return value as number;
-}
-
-function positiveNumber(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !(value > 0) || value === Infinity) throw new Error(`${what} ${describeValue(value)} is not a positive number`);
-  return value;
 }
 
 export function fromNvidia(net: NvidiaNetwork): StyleGAN3 {
@@ -68,22 +59,10 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN3 {
   const mappingKwargs = (k.mapping_kwargs && typeof k.mapping_kwargs === 'object' ? k.mapping_kwargs : {}) as Record<string, unknown>;
   const lrMul = positiveNumber(mappingKwargs.lr_multiplier ?? 0.01, 'mapping lr_multiplier');
 
-  /** FullyConnectedLayer [out, in] and its bias [out]. */
-  const fc = (name: string, out: number | undefined, inFeatures: number, lr: number, extraGain = 1): DenseWeights => {
-    const w = take(`${name}.weight`, [out, inFeatures]);
-    const gain = (lr / Math.sqrt(inFeatures)) * extraGain;
-    const b = take(`${name}.bias`, [w.shape[0]!]);
-    return { weight: { data: w.data.map((x) => x * gain), shape: [...w.shape] }, bias: b.data.map((x) => x * lr * extraGain) };
-  };
-
-  let mappingLayers = 0;
-  while (t.has(`mapping.fc${mappingLayers}.weight`)) mappingLayers++;
-  if (mappingLayers === 0) throw new Error('it has no mapping layers (mapping.fc0.weight)');
-  const mapping: DenseWeights[] = [];
-  for (let i = 0, features = zDim; i < mappingLayers; i++) {
-    mapping.push(fc(`mapping.fc${i}`, i === mappingLayers - 1 ? wDim : undefined, features, lrMul));
-    features = mapping[i]!.weight.shape[0]!;
-  }
+  const fc = (name: string, out: number | undefined, inFeatures: number, lr: number, extraGain = 1): DenseWeights =>
+    fullyConnected(t, name, out, inFeatures, lr, extraGain);
+  const mapping = mappingLayers(t, zDim, wDim, lrMul);
+  if (mapping.length === 0) throw new Error('it has no mapping layers (mapping.fc0.weight)');
 
   const plan = layerPlan(h);
   const c0 = plan.input.channels;
