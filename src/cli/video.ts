@@ -70,7 +70,7 @@ export function registerVideo(program: Command): void {
     .requiredOption('--model <name|file>', 'registered generator name or checkpoint file (StyleGAN2 or StyleGAN3); --network works too')
     .requiredOption('--out <file>', `the video file: .${VIDEO_FORMATS.join(', .')}`)
     .option('--seeds <list>', `seeds such as 0-31 (default: ${DEFAULT_SEEDS})`, seedList)
-    .option('--grid <WxH>', 'grid of cells, columns x rows', gridSize, [1, 1] as [number, number])
+    .addOption(new Option('--grid <WxH>', 'grid of cells, columns x rows').argParser(gridSize).default([1, 1], '1x1'))
     .option('--num-keyframes <n>', 'latent walk: keyframes per cell (default: seeds / cells)', integerIn({ min: 1 }))
     .option('--w-frames <n>', 'latent walk: frames from one keyframe to the next', integerIn({ min: 1 }), 120)
     .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())

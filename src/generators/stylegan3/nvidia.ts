@@ -27,15 +27,20 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN3 {
     throw new Error(`this generator is class-conditional (c_dim ${describeValue(cDim)}); ganvec supports unconditional generators for now`);
   }
   const size = k.img_resolution;
-  if (!Number.isSafeInteger(size) || (size as number) < 4 || Math.log2(size as number) % 1 !== 0) {
-    throw new Error(`img_resolution ${describeValue(size)} is not a power of two ≥ 4`);
+  if (!Number.isSafeInteger(size) || (size as number) < 4 || (size as number) > 8192 || Math.log2(size as number) % 1 !== 0) {
+    throw new Error(`img_resolution ${describeValue(size)} is not a power of two from 4 to 8192`);
   }
   const num = (key: string, fallback: number) => positiveNumber(k[key] ?? fallback, key);
-  const int = (key: string, fallback: number) => positiveInteger(k[key] ?? fallback, key);
+  // Bounds far beyond any real network keep a damaged pickle from planning billions of layers or pixels.
+  const int = (key: string, fallback: number, max = 64) => {
+    const v = positiveInteger(k[key] ?? fallback, key);
+    if (v > max) throw new Error(`${key} ${v} is larger than any StyleGAN3 has (at most ${max} here)`);
+    return v;
+  };
   const d = DEFAULT_HYPERPARAMETERS;
   const h: Hyperparameters = {
     resolution: size as number,
-    imgChannels: int('img_channels', d.imgChannels),
+    imgChannels: int('img_channels', d.imgChannels, 4),
     channelBase: num('channel_base', d.channelBase),
     channelMax: num('channel_max', d.channelMax),
     numLayers: int('num_layers', d.numLayers),
@@ -43,10 +48,10 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN3 {
     firstCutoff: num('first_cutoff', d.firstCutoff),
     firstStopband: num('first_stopband', d.firstStopband),
     lastStopbandRel: num('last_stopband_rel', d.lastStopbandRel),
-    marginSize: typeof k.margin_size === 'number' && k.margin_size >= 0 ? k.margin_size : d.marginSize,
-    convKernel: int('conv_kernel', d.convKernel),
+    marginSize: k.margin_size === undefined ? d.marginSize : k.margin_size === 0 ? 0 : int('margin_size', d.marginSize, 1024),
+    convKernel: int('conv_kernel', d.convKernel, 15),
     filterSize: int('filter_size', d.filterSize),
-    lreluUpsampling: int('lrelu_upsampling', d.lreluUpsampling),
+    lreluUpsampling: int('lrelu_upsampling', d.lreluUpsampling, 8),
     useRadialFilters: k.use_radial_filters === undefined ? d.useRadialFilters : k.use_radial_filters === true,
   };
   if (h.imgChannels !== 3) throw new Error(`img_channels ${h.imgChannels}: only RGB generators are supported`);
