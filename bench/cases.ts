@@ -6,8 +6,10 @@
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
+import { benchAlign, benchLpips } from './photo.js';
 import { benchAdaptStepSG3, benchGenerateSG3 } from './stylegan3.js';
 import type { BenchRow } from './measure.js';
+import { benchWebViewer } from './web-viewer.js';
 
 export interface BenchCase {
   name: string;
@@ -27,6 +29,10 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'web-tiny', run: () => benchWebViewer('tiny') },
+  { name: 'web-256', run: () => benchWebViewer(256) },
+  { name: 'align-photo', run: benchAlign },
+  { name: 'lpips-vgg16-256', run: benchLpips },
   { name: 'sg3t-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-t', 1024, 1) },
   { name: 'sg3r-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-r', 1024, 1) },
   { name: 'sg3t-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-t', 1024, 2) },

@@ -4,9 +4,10 @@ import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
-  domainWalk, findFfmpeg, generatorOptionsFor, latentWalk, loadDomainVector, loadGenerator, renderVideo, videoFormatOf, VIDEO_FORMATS,
+  domainWalk, findFfmpeg, generatorOptionsFor, latentWalk, loadGenerator, loadWeightedDomains, renderVideo, videoFormatOf, VIDEO_FORMATS,
   type Device, type VideoPlan,
 } from '../index.js';
+import { domainArgs } from './domain-args.js';
 import { domainFor, familySettingOptions, settingValues } from './generate.js';
 import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { downloadProgress } from './progress.js';
@@ -76,7 +77,7 @@ export function registerVideo(program: Command): void {
     .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())
     .addOption(new Option('--walk <kind>', 'what moves: the latents or the domain').choices(WALKS).default('latent'))
     .option('--frames <n>', 'domain walk: frames from start to end', integerIn({ min: 2 }), 120)
-    .option('--domain <file>', 'domain vector: .dv.safetensors or flat .npy (repeatable)', repeatable)
+    .option('--domain <file[:weight]>', 'domain vector: .dv.safetensors, flat .npy or https URL, optionally :weight (repeatable)', repeatable)
     .option('--domain-strength <s[,s...]>', 'latent walk: weight of each domain (default: 1)', numberListIn())
     .option('--fps <n>', 'frames per second', integerIn({ min: 1, max: 240 }), 60)
     .option('--batch <n>', 'images per run of the network (default: the grid\'s cells)', integerIn({ min: 1 }))
@@ -116,16 +117,17 @@ async function video(f: VideoFlags, settings: Record<string, string>): Promise<v
   }
   const [cols, rows] = f.grid;
   const seeds = f.seeds ?? seedList(DEFAULT_SEEDS);
-  const forDomains = await generatorOptionsFor(f.domain ?? []);
+  const domains = await domainArgs(f.domain ?? []);
+  const forDomains = await generatorOptionsFor(domains.map((d) => d.path));
   const G = await loadGenerator(f.model, { batch: f.batch ?? cols * rows, threads: f.threads, device: f.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
     let plan: VideoPlan;
     try {
       if (f.walk === 'domain') {
-        const [first, second] = await Promise.all(f.domain!.map((file) => loadDomainVector(file, G)));
+        const [first, second] = await Promise.all(domains.map((d) => loadWeightedDomains([d], G)));
         plan = await domainWalk(G, { seeds, cols, rows, frames: f.frames, truncation: f.truncation, from: second ? first : undefined, to: second ?? first! });
       } else {
-        const domain = await domainFor(G, f.domain ?? [], f.domainStrength);
+        const domain = await domainFor(G, domains, f.domainStrength);
         plan = await latentWalk(G, { seeds, cols, rows, keyframes: f.numKeyframes, wFrames: f.wFrames, truncation: f.truncation, domain });
       }
     } catch (err) {
