@@ -9,7 +9,7 @@ import {
 } from '../index.js';
 import { domainArgs } from './domain-args.js';
 import { domainFor, familySettingOptions, settingValues } from './generate.js';
-import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
+import { deviceOption, integerIn, modelOption, numberIn, numberListIn, repeatable, seedList, threadsOption } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
@@ -19,7 +19,7 @@ const DEFAULT_SEEDS = '0-3';
 
 const HELP = `
 Walks:
-  latent (default)  gen_video.py's: each grid cell runs through its keyframe seeds (cell i takes seeds
+  latent            gen_video.py's: each grid cell runs through its keyframe seeds (cell i takes seeds
                     i·K … i·K + K − 1 of --seeds, K = --num-keyframes or seeds / cells) along the cubic
                     spline scipy's interp1d(kind='cubic') draws through the keyframes repeated on both
                     sides, --w-frames frames per keyframe; the video loops. --domain applies a domain to
@@ -34,10 +34,10 @@ so only one is in memory; ffmpeg must be installed (Debian/Ubuntu: apt-get insta
 GANVEC_FFMPEG. The file appears when it is complete.
 
 Examples:
-  $ ganvec video --model stylegan3-r-afhqv2-512x512 --seeds 0-31 --grid 4x2 --out lerp.mp4
-  $ ganvec video --model ffhq --seeds 0-7 --w-frames 60 --truncation 0.7 --out walk.gif
-  $ ganvec video --model ffhq --walk domain --domain pixar.dv.safetensors --seeds 0-3 --grid 2x2 --out into-pixar.mp4
-  $ ganvec video --model ffhq --walk domain --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out pixar-to-sketch.webp`;
+  ganvec video --model stylegan3-r-afhqv2-512x512 --seeds 0-31 --grid 4x2 --out lerp.mp4
+  ganvec video --model ffhq --seeds 0-7 --w-frames 60 --truncation 0.7 --out walk.gif
+  ganvec video --model ffhq --walk domain --domain pixar.dv.safetensors --seeds 0-3 --grid 2x2 --out into-pixar.mp4
+  ganvec video --model ffhq --walk domain --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out pixar-to-sketch.webp`;
 
 interface VideoFlags {
   model: string;
@@ -68,20 +68,20 @@ export function registerVideo(program: Command): void {
   const command = program
     .command('video')
     .description('render a looping latent-walk video (gen_video.py) or a walk into a domain, as MP4, GIF or WebP')
-    .requiredOption('--model <name|file>', 'registered generator name or checkpoint file (StyleGAN2 or StyleGAN3); --network works too')
+    .addOption(modelOption())
     .requiredOption('--out <file>', `the video file: .${VIDEO_FORMATS.join(', .')}`)
     .option('--seeds <list>', `seeds such as 0-31 (default: ${DEFAULT_SEEDS})`, seedList)
     .addOption(new Option('--grid <WxH>', 'grid of cells, columns x rows').argParser(gridSize).default([1, 1], '1x1'))
     .option('--num-keyframes <n>', 'latent walk: keyframes per cell (default: seeds / cells)', integerIn({ min: 1 }))
     .option('--w-frames <n>', 'latent walk: frames from one keyframe to the next', integerIn({ min: 1 }), 120)
-    .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())
+    .addOption(new Option('--truncation <psi>', 'truncation ψ toward the mean W; or --trunc').argParser(numberIn()).default(undefined, '1, no truncation'))
     .addOption(new Option('--walk <kind>', 'what moves: the latents or the domain').choices(WALKS).default('latent'))
     .option('--frames <n>', 'domain walk: frames from start to end', integerIn({ min: 2 }), 120)
     .option('--domain <file[:weight]>', 'domain vector: .dv.safetensors, flat .npy or https URL, optionally :weight (repeatable)', repeatable)
     .option('--domain-strength <s[,s...]>', 'latent walk: weight of each domain (default: 1)', numberListIn())
     .option('--fps <n>', 'frames per second', integerIn({ min: 1, max: 240 }), 60)
     .option('--batch <n>', 'images per run of the network (default: the grid\'s cells)', integerIn({ min: 1 }))
-    .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
+    .addOption(threadsOption())
     .addOption(deviceOption())
     .addHelpText('after', HELP);
   const settings = familySettingOptions();
