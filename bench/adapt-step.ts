@@ -16,9 +16,13 @@ import { createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/core/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
-export async function benchAdaptStep(size: number, batch: number, microBatch = batch): Promise<BenchRow[]> {
-  const arch = fromRosinality(randomRosinalityStateDict({ size }));
-  const G = new Generator(stylegan2, arch, { format: 'random', path: '-', fingerprint: '-' });
+/** A config-f StyleGAN2 of random weights at this size. */
+function stylegan2Generator(size: number): Generator {
+  return new Generator(stylegan2, fromRosinality(randomRosinalityStateDict({ size })), { format: 'random', path: '-', fingerprint: '-' });
+}
+
+export async function benchAdaptStep(size: number, batch: number, microBatch = batch, G: Generator = stylegan2Generator(size), title = ''): Promise<BenchRow[]> {
+  const arch = { styleDim: G.styleDim, nLatent: G.nLatent };
   const clip = randomClipWeights('ViT-B/32');
   const step = await createStepRunner({ generator: G, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
   const rng = new RandomState(0);
@@ -39,9 +43,9 @@ export async function benchAdaptStep(size: number, batch: number, microBatch = b
   const drawSeconds = await timeRuns(async () => draws(), 2);
   const how = microBatch < batch ? `, micro-batch ${microBatch}` : '';
   const rows: BenchRow[] = [
-    { name: `adapt step ${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds + drawSeconds, unit: 's/step' },
+    { name: `adapt step ${title}${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds + drawSeconds, unit: 's/step' },
     { name: `  of which drawing z and both calls' noise maps (host)`, value: drawSeconds, unit: 's of host work per step' },
   ];
-  if (size === 1024) rows.push({ name: `300 steps at 1024px batch ${batch}${how} (estimate)`, value: (300 * (seconds + drawSeconds)) / 60, unit: 'min' });
+  if (size === 1024) rows.push({ name: `300 steps ${title}at 1024px batch ${batch}${how} (estimate)`, value: (300 * (seconds + drawSeconds)) / 60, unit: 'min' });
   return rows;
 }

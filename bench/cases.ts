@@ -8,6 +8,7 @@ import { benchClip } from './clip.js';
 import { benchGallery256, benchGalleryTiny } from './gallery.js';
 import { benchGenerate } from './generate.js';
 import { benchAlign, benchLpips } from './photo.js';
+import { benchAdaptStepSG3, benchGenerateSG3 } from './stylegan3.js';
 import type { BenchRow } from './measure.js';
 import { benchWebViewer } from './web-viewer.js';
 
@@ -35,4 +36,8 @@ export const CASES: BenchCase[] = [
   { name: 'lpips-vgg16-256', run: benchLpips },
   { name: 'gallery-build-tiny', run: benchGalleryTiny },
   { name: 'gallery-build-256', run: benchGallery256 },
+  { name: 'sg3t-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-t', 1024, 1) },
+  { name: 'sg3r-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-r', 1024, 1) },
+  { name: 'sg3t-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-t', 1024, 2) },
+  { name: 'sg3r-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-r', 1024, 2) },
 ];

@@ -72,6 +72,9 @@ export { alignPhoto, readRgb, rgbToImageTensor, NoFaceError, type AlignedFace, t
 export { alignFace, ffhqQuad, type Landmarks68, type FaceQuad } from './faces/ffhq-align.js';
 export { detectFaces, type DetectedFace } from './faces/face-detector.js';
 export type { RgbImage } from './faces/pil-resample.js';
+export { latentWalk, domainWalk, type VideoPlan, type VideoFrame, type LatentWalkOptions, type DomainWalkOptions } from './video/walk.js';
+export { renderVideo, type RenderVideoOptions } from './video/render.js';
+export { findFfmpeg, videoFormatOf, VIDEO_FORMATS, type VideoFormat } from './video/encoder.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

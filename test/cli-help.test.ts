@@ -37,9 +37,9 @@ function optionsIn(text: string): Map<string, string> {
 }
 
 /** Commands that run a model in ONNX Runtime here: they take --threads and --device. */
-const MODEL_RUNNERS = ['adapt', 'generate', 'eval', 'embed', 'project', 'stylize'];
+const MODEL_RUNNERS = ['adapt', 'generate', 'eval', 'video', 'embed', 'project', 'stylize'];
 /** Commands that take a generator (some only read it: import checks a file against it, export writes it out). */
-const GENERATOR_COMMANDS = ['adapt', 'generate', 'eval', 'import', 'export onnx', 'serve-web', 'project', 'stylize'];
+const GENERATOR_COMMANDS = ['adapt', 'generate', 'eval', 'video', 'import', 'export onnx', 'serve-web', 'project', 'stylize'];
 const CLIP_COMMANDS = ['adapt', 'eval', 'embed'];
 
 describe('every command\'s --help', () => {

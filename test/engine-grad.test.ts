@@ -175,8 +175,9 @@ describe('VJP rules: elementwise', () => {
     await expectGrad([den([2, 3])], ([x]) => ops.div(1, x!), 'div(1, x)');
   });
 
-  it('Neg, Exp, Sigmoid', async () => {
+  it('Neg, Exp, Sigmoid, Sin', async () => {
     const rng = new Rng(6);
+    await expectGrad([randn(rng, [2, 3], 2)], ([x]) => ops.sin(x!), 'sin');
     await expectGrad([randn(rng, [2, 3])], ([x]) => ops.neg(x!), 'neg');
     await expectGrad([randn(rng, [2, 3])], ([x]) => ops.exp(x!), 'exp');
     await expectGrad([randn(rng, [2, 3], 2)], ([x]) => ops.sigmoid(x!), 'sigmoid');
@@ -232,6 +233,7 @@ describe('VJP rules: linear algebra', () => {
     w: number[];
     pads?: [number, number, number, number];
     group?: number;
+    strides?: [number, number];
     what: string;
   }
   const convCases: ConvCase[] = [
@@ -242,12 +244,14 @@ describe('VJP rules: linear algebra', () => {
     { x: [1, 4, 4, 4], w: [6, 2, 3, 3], pads: [1, 2, 1, 0], group: 2, what: 'group 2' },
     { x: [2, 3, 4, 5], w: [3, 1, 3, 3], pads: [1, 1, 1, 1], group: 3, what: 'depthwise' },
     { x: [1, 2, 4, 5], w: [4, 1, 2, 3], pads: [0, 2, 1, 0], group: 2, what: 'depthwise, multiplier 2, non-square' },
+    { x: [1, 2, 7, 8], w: [2, 1, 3, 3], pads: [1, 0, 0, 2], group: 2, strides: [2, 3], what: 'strides 2, 3, rows the last window never reaches' },
+    { x: [1, 2, 8, 5], w: [2, 2, 4, 1], pads: [3, 0, 2, 0], strides: [2, 1], what: 'stride 2 along H, 1-D kernel, the cotangent trimmed' },
   ];
   for (const c of convCases) {
     it(`Conv: ${c.what}`, async () => {
       const rng = new Rng(12);
       const w = rng.randn(c.w);
-      await expectGrad([randn(rng, c.x)], ([x], g) => ops.conv(x!, g.constant(w, c.w), { pads: c.pads, group: c.group }), c.what);
+      await expectGrad([randn(rng, c.x)], ([x], g) => ops.conv(x!, g.constant(w, c.w), { pads: c.pads, group: c.group, strides: c.strides }), c.what);
     });
   }
 });

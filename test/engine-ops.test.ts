@@ -138,6 +138,7 @@ describe('unary ops', () => {
     ['sqrt', ops.sqrt, Math.sqrt, positive],
     ['reciprocal', ops.reciprocal, (v) => 1 / v, nonzero],
     ['exp', ops.exp, Math.exp, any],
+    ['sin', ops.sin, Math.sin, any],
     ['sigmoid', ops.sigmoid, (v) => 1 / (1 + Math.exp(-v)), any],
     ['identity', ops.identity, (v) => v, any],
     ['square', ops.square, (v) => v * v, any],
@@ -238,6 +239,7 @@ describe('conv', () => {
     w: number[];
     pads?: [number, number, number, number];
     group?: number;
+    strides?: [number, number];
     what: string;
   }
   const cases: ConvCase[] = [
@@ -249,6 +251,8 @@ describe('conv', () => {
     { x: [2, 3, 5, 4], w: [3, 1, 3, 3], pads: [1, 1, 1, 1], group: 3, what: 'depthwise' },
     { x: [1, 3, 4, 5], w: [6, 1, 2, 3], pads: [0, 1, 1, 1], group: 3, what: 'depthwise, multiplier 2, non-square' },
     { x: [1, 1, 6, 6], w: [1, 1, 4, 4], pads: [2, 2, 1, 1], what: 'even kernel (blur-like)' },
+    { x: [1, 2, 7, 8], w: [2, 1, 3, 3], pads: [1, 0, 0, 1], group: 2, strides: [2, 3], what: 'strides 2, 3 (depthwise, a remainder left over)' },
+    { x: [2, 3, 9, 6], w: [4, 3, 1, 4], strides: [4, 1], what: 'stride along H only, 1-D kernel' },
   ];
   for (const c of cases) {
     it(c.what, async () => {
@@ -256,8 +260,8 @@ describe('conv', () => {
       const rng = new Rng(16);
       const x = f32(rng.randn(c.x), c.x);
       const w = f32(rng.randn(c.w), c.w);
-      const expected = ref.conv2d(A(x), A(w), c.pads, c.group);
-      const opts = { pads: c.pads, group: c.group };
+      const expected = ref.conv2d(A(x), A(w), c.pads, c.group, c.strides);
+      const opts = { pads: c.pads, group: c.group, strides: c.strides };
       // Weights as initializers (the usual case) and as a graph input.
       await check1({ x }, (v, g) => ops.conv(v.x!, g.constant(w.data, c.w), opts), expected, `${c.what} (constant w)`);
       await check1({ x, w }, (v) => ops.conv(v.x!, v.w!, opts), expected, `${c.what} (input w)`);

@@ -32,6 +32,10 @@ describe('ganvec models with the bundled registry', { concurrency: true }, () =>
     assert.equal(all.code, 0);
     assert.match(all.stdout, /^stylegan2-ffhq-config-f\s+generator\s+1024\s+126\.6 MiB\s+-\s+NVIDIA Source Code License \(non-commercial\)\s+ffhq, ffhq-1024$/m);
     assert.match(all.stdout, /^clip-vit-b-32\s+clip\s+224/m);
+    // NVIDIA's StyleGAN3 pickles, configs T and R (no published size: "?").
+    for (const name of ['stylegan3-t-ffhqu-1024x1024', 'stylegan3-r-ffhqu-256x256', 'stylegan3-t-afhqv2-512x512', 'stylegan3-r-metfacesu-1024x1024']) {
+      assert.match(all.stdout, new RegExp(`^${name}\\s+generator\\s+\\d+\\s+\\?\\s+-\\s+NVIDIA Source Code License \\(non-commercial\\)`, 'm'));
+    }
     const clip = await ganvecModels(['list', '--kind', 'clip', '--json'], { GANVEC_HOME: home });
     const entries = JSON.parse(clip.stdout) as Array<{ kind: string; path: string }>;
     assert.ok(entries.length >= 4 && entries.every((e) => e.kind === 'clip'));

@@ -1,4 +1,4 @@
-/** NVIDIA networks ganvec does not support yet are recognised and refused with a message that says why. */
+/** NVIDIA networks the StyleGAN2 reader does not read are recognised and refused with a message that says why. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { readNvidiaPickle, type NvidiaNetwork } from '../src/io/nvidia-pkl.js';
@@ -16,11 +16,15 @@ it('refuses a class-conditional generator', async () => {
   assert.throws(() => fromNvidia({ ...net, initKwargs: { ...net.initKwargs, c_dim: 10 } }), /class-conditional \(c_dim 10\)/);
 });
 
-it('refuses a StyleGAN3 generator', async () => {
+it('leaves StyleGAN3 generators to the stylegan3 family: its reader refuses them, the family list reads them', async () => {
   const net = await gEma();
   const tensors = new Map(net.tensors);
   tensors.set('synthesis.input.affine.weight', { data: new Float32Array(4), shape: [4, 1] } as never);
   assert.throws(() => fromNvidia({ ...net, tensors }), /StyleGAN3/);
+  const { readGeneratorFile } = await import('../src/generators/load.js');
+  const sg3 = await readGeneratorFile(`${GOLDENS}sg3t-tiny-a/network-snapshot.pkl`);
+  assert.equal(sg3.family.name, 'stylegan3');
+  assert.equal((await readGeneratorFile(`${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`)).family.name, 'stylegan2');
 });
 
 it('refuses synthesis architectures other than skip', async () => {

@@ -107,7 +107,7 @@ export function registerGenerate(program: Command): void {
 }
 
 /** One flag per generation setting of any family (StyleGAN3's --rotate, …); the generator refuses another family's. */
-function familySettingOptions(): Option[] {
+export function familySettingOptions(): Option[] {
   const seen = new Map<string, Option>();
   for (const family of FAMILIES) {
     for (const s of family.settings ?? []) {
@@ -117,7 +117,7 @@ function familySettingOptions(): Option[] {
   return [...seen.values()];
 }
 
-function settingValues(options: Option[], given: object): Record<string, string> {
+export function settingValues(options: Option[], given: object): Record<string, string> {
   const values = given as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const o of options) {
@@ -235,7 +235,7 @@ function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: T
   return { kind, rows, names: rowNumbers.map((i) => `img${String(i).padStart(4, '0')}.png`), labels: rowNumbers.map((i) => `#${i}`) };
 }
 
-async function domainFor(G: Generator, domains: WeightedDomain[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
+export async function domainFor(G: Generator, domains: WeightedDomain[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
   if (domains.length === 0) return undefined;
   const weighted = domains.map((d, i) => ({ ...d, weight: d.weight * (strengths?.[strengths.length === 1 ? 0 : i] ?? 1) }));
   const mixed = await loadWeightedDomains(weighted, G);

@@ -19,6 +19,7 @@ import { registerServeWeb } from './serve-web.js';
 import { registerAlign } from './align.js';
 import { registerProject } from './project.js';
 import { registerStylize } from './stylize.js';
+import { registerVideo } from './video.js';
 
 const program = new Command('ganvec')
   .description('Domain adaptation of pretrained GANs with tiny domain vectors, guided by CLIP and a text or a few example images.')
@@ -40,7 +41,7 @@ Environment:
 
 // The main job first: train, use, score; then the tools around it.
 const commands: Array<(p: Command) => void> = [
-  registerAdapt, registerGenerate, registerEval, registerMix, registerImport, registerExport, registerServeWeb,
+  registerAdapt, registerGenerate, registerEval, registerVideo, registerMix, registerImport, registerExport, registerServeWeb,
   registerAlign, registerProject, registerStylize, registerModels, registerInfo, registerEmbed, registerTokenize,
   registerGallery,
 ];

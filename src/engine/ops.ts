@@ -64,6 +64,7 @@ export const exp = (x: Value) => unary('Exp', x);
 export const sigmoid = (x: Value) => unary('Sigmoid', x);
 export const identity = (x: Value) => unary('Identity', x);
 export const leakyRelu = (x: Value, alpha: number) => unary('LeakyRelu', x, { alpha: { float: alpha } });
+export const sin = (x: Value) => unary('Sin', x);
 
 export function square(x: Value): Value {
   return mul(x, x);
@@ -109,22 +110,27 @@ export interface ConvOptions {
   /** [top, left, bottom, right], as ONNX orders them. */
   pads?: [number, number, number, number];
   group?: number;
+  /** [along H, along W]; default 1, 1. */
+  strides?: [number, number];
 }
 
-/** 2-D convolution, stride 1: x [N, C, H, W] * w [O, C/group, kh, kw] → [N, O, H', W']. */
+/** 2-D convolution: x [N, C, H, W] * w [O, C/group, kh, kw] → [N, O, H', W'], H' = ⌊(H + pads − kh) / stride⌋ + 1. */
 export function conv(x: Value, w: Value, opts: ConvOptions = {}): Value {
   const pads = opts.pads ?? [0, 0, 0, 0];
   const group = opts.group ?? 1;
+  const [sh, sw] = opts.strides ?? [1, 1];
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [o, ci, kh, kw] = w.shape as [number, number, number, number];
   if (x.shape.length !== 4 || w.shape.length !== 4) throw new Error('Conv: x and w must be 4-D');
   if (c !== ci * group || o % group !== 0) {
     throw new Error(`Conv: input ${shapeString(x.shape)} does not fit weight ${shapeString(w.shape)} with group ${group}`);
   }
-  const oh = h + pads[0] + pads[2] - kh + 1;
-  const ow = wd + pads[1] + pads[3] - kw + 1;
-  if (oh <= 0 || ow <= 0) throw new Error('Conv: kernel larger than padded input');
-  return single('Conv', [x, w], { pads: [...pads], group, kernel_shape: [kh, kw] }, [n, o, oh, ow]);
+  if (!(Number.isInteger(sh) && Number.isInteger(sw) && sh >= 1 && sw >= 1)) throw new Error(`Conv: bad strides [${sh}, ${sw}]`);
+  const spanH = h + pads[0] + pads[2] - kh;
+  const spanW = wd + pads[1] + pads[3] - kw;
+  if (spanH < 0 || spanW < 0) throw new Error('Conv: kernel larger than padded input');
+  const attrs = { pads: [...pads], group, kernel_shape: [kh, kw], ...(sh !== 1 || sw !== 1 ? { strides: [sh, sw] } : {}) };
+  return single('Conv', [x, w], attrs, [n, o, Math.floor(spanH / sh) + 1, Math.floor(spanW / sw) + 1]);
 }
 
 /** Reshape to a fully known shape; one -1 is inferred. */

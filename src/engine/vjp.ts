@@ -7,7 +7,7 @@
 import type { Node, Value } from './graph.js';
 import {
   add, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
-  slice, spaceToDepth, sub, transpose, where, rsqrt, square,
+  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square,
 } from './ops.js';
 import { numel, shapeString } from '../core/tensor.js';
 
@@ -56,6 +56,14 @@ function flippedTransposedKernel(data: Float32Array, shape: readonly number[], g
   return out;
 }
 
+/** [N, C, H, W] → [N, C, H·sh, W·sw] with x at (i·sh, j·sw) and zeros elsewhere. */
+function zeroInsert(x: Value, sh: number, sw: number): Value {
+  if (sh === 1 && sw === 1) return x;
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const spread = pad(reshape(x, [n, c, h, 1, w, 1]), [0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1]);
+  return reshape(spread, [n, c, h * sh, w * sw]);
+}
+
 const g0 = (gys: ReadonlyArray<Value | undefined>) => gys[0]!;
 
 export const vjpRules: Record<string, VjpRule> = {
@@ -76,6 +84,8 @@ export const vjpRules: Record<string, VjpRule> = {
   Sqrt: (n, gys) => [div(mul(g0(gys), 0.5), n.outputs[0]!)],
   Reciprocal: (n, gys) => [neg(mul(g0(gys), square(n.outputs[0]!)))],
   Exp: (n, gys) => [mul(g0(gys), n.outputs[0]!)],
+  // cos x = sin(x + π/2): no Cos op needed.
+  Sin: (n, gys) => [mul(g0(gys), sin(add(n.inputs[0]!, Math.PI / 2)))],
   Sigmoid: (n, gys) => {
     const y = n.outputs[0]!;
     return [mul(g0(gys), mul(y, sub(1, y)))];
@@ -107,21 +117,35 @@ export const vjpRules: Record<string, VjpRule> = {
       needs[1] ? sumTo(matmul(swapLast(a), g), b.shape) : undefined,
     ];
   },
+  // A strided conv's input gradient is the stride-1 one applied to the cotangent with zeros inserted
+  // between its samples (stride − 1 after each); the trailing zeros and the input rows the last window
+  // never reached (r) set the end padding.
   Conv: (n, gys, needs) => {
     const [x, w] = n.inputs as [Value, Value];
     if (needs[1]) throw new Error('grad: Conv weights are frozen constants; no gradient with respect to a weight');
     const init = w.graph.initializers.get(w.id);
     if (!init) throw new Error('grad: Conv needs a constant weight to differentiate through');
     const [pt, pl, pb, pr] = n.attrs.pads as number[] as [number, number, number, number];
+    const [sh, sw] = (n.attrs.strides as number[] | undefined) ?? [1, 1];
     const group = n.attrs.group as number;
     const [o, cg, kh, kw] = w.shape as [number, number, number, number];
-    const pads: [number, number, number, number] = [kh - 1 - pt, kw - 1 - pl, kh - 1 - pb, kw - 1 - pr];
-    if (pads.some((p) => p < 0)) throw new Error(`grad: Conv padding larger than kernel-1 (${shapeString([pt, pl, pb, pr])})`);
+    const [, , h, wd] = x.shape as [number, number, number, number];
+    const [, , hy, wy] = n.outputs[0]!.shape as [number, number, number, number];
+    if ([pt, pl, pb, pr].some((p, i) => p > (i % 2 === 0 ? kh : kw) - 1)) {
+      throw new Error(`grad: Conv padding larger than kernel-1 (${shapeString([pt, pl, pb, pr])})`);
+    }
+    // End padding of the stride-1 conv over the zero-inserted cotangent (length hy·sh): r + k − 1 − pad − (s − 1).
+    const endH = h + pt - (hy - 1) * sh - 1 - (sh - 1);
+    const endW = wd + pl - (wy - 1) * sw - 1 - (sw - 1);
+    let gy = zeroInsert(g0(gys), sh, sw);
+    if (endH < 0) gy = slice(gy, 2, 0, gy.shape[2]! + endH);
+    if (endW < 0) gy = slice(gy, 3, 0, gy.shape[3]! + endW);
     const kernel = x.graph.constant(
       flippedTransposedKernel(init.data as Float32Array, w.shape, group),
       [cg * group, o / group, kh, kw],
     );
-    return [conv(g0(gys), kernel, { pads, group }), undefined];
+    const pads: [number, number, number, number] = [kh - 1 - pt, kw - 1 - pl, Math.max(endH, 0), Math.max(endW, 0)];
+    return [conv(gy, kernel, { pads, group }), undefined];
   },
   Reshape: (n, gys) => [reshape(g0(gys), n.inputs[0]!.shape), undefined],
   Transpose: (n, gys) => [transpose(g0(gys), inverse(n.attrs.perm as number[]))],

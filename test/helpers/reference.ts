@@ -137,13 +137,14 @@ export function matmul(a: Arr, b: Arr): Arr {
  * 2-D cross-correlation, stride 1, zero padding [top, left, bottom, right]:
  * y[n, o, p, q] = Σ_{c, u, v} x[n, g·C/G + c, p + u − top, q + v − left] · w[o, c, u, v], g = o / (O/G).
  */
-export function conv2d(x: Arr, w: Arr, pads: readonly number[] = [0, 0, 0, 0], group = 1): Arr {
+export function conv2d(x: Arr, w: Arr, pads: readonly number[] = [0, 0, 0, 0], group = 1, strides: readonly number[] = [1, 1]): Arr {
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const [O, CG, KH, KW] = w.shape as [number, number, number, number];
   if (CG * group !== C || O % group !== 0) throw new Error('reference conv2d: channels do not fit');
   const [pt, pl, pb, pr] = pads as [number, number, number, number];
-  const OH = H + pt + pb - KH + 1;
-  const OW = W + pl + pr - KW + 1;
+  const [SH, SW] = strides as [number, number];
+  const OH = Math.floor((H + pt + pb - KH) / SH) + 1;
+  const OW = Math.floor((W + pl + pr - KW) / SW) + 1;
   const OG = O / group;
   const out = new Float64Array(N * O * OH * OW);
   for (let n = 0; n < N; n++) {
@@ -155,10 +156,10 @@ export function conv2d(x: Arr, w: Arr, pads: readonly number[] = [0, 0, 0, 0], g
           for (let c = 0; c < CG; c++) {
             const ci = gi * CG + c;
             for (let u = 0; u < KH; u++) {
-              const i = p + u - pt;
+              const i = p * SH + u - pt;
               if (i < 0 || i >= H) continue;
               for (let v = 0; v < KW; v++) {
-                const j = q + v - pl;
+                const j = q * SW + v - pl;
                 if (j < 0 || j >= W) continue;
                 s += x.data[((n * C + ci) * H + i) * W + j]! * w.data[((o * CG + c) * KH + u) * KW + v]!;
               }

@@ -12,7 +12,7 @@ import { fromRosinality, rosinalityPrefix } from './rosinality.js';
 
 export const stylegan2: GeneratorFamily<StyleGAN2> = {
   name: 'stylegan2',
-  // Every NVIDIA network pickle for now: fromNvidia refuses StyleGAN3 and conditional ones by name.
+  // Every NVIDIA network pickle that the stylegan3 family (listed first) leaves: fromNvidia refuses conditional ones.
   detect: (ck) => ck.format === 'nvidia-pkl' || rosinalityPrefix(ck.tensors) !== undefined,
   read(ck) {
     if (ck.format === 'nvidia-pkl') {

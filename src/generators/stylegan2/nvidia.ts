@@ -2,12 +2,14 @@
  * NVIDIA stylegan2-ada-pytorch `Generator` (G_ema of a network pickle) → the format-neutral generator.
  * Gains folded as NVIDIA applies them: FullyConnectedLayer weight × lr/sqrt(in), bias × lr; ToRGB styles
  * × 1/sqrt(in). SynthesisLayer weights stay unscaled: NVIDIA demodulates the raw weight.
- * Class-conditional and StyleGAN3 generators are recognised and refused. The init kwargs are checked
- * to describe a generator, and every tensor read against the shapes they and the tensors before imply.
+ * Class-conditional and StyleGAN3 generators (generators/stylegan3/ reads those) are recognised and refused.
+ * The init kwargs are checked to describe a generator, and every tensor read against the shapes they and
+ * the tensors before imply.
  */
 import type { NvidiaNetwork } from '../../io/nvidia-pkl.js';
 import { describeValue } from '../../io/pickle.js';
 import { floatTensor, type ShapePattern } from '../../io/named-tensors.js';
+import { fullyConnected, mappingLayers, positiveInteger, positiveNumber } from '../nvidia-layers.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 
 function kwargs(net: NvidiaNetwork, key: string): Record<string, unknown> {
@@ -15,21 +17,11 @@ function kwargs(net: NvidiaNetwork, key: string): Record<string, unknown> {
   return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
 }
 
-function positiveInteger(value: unknown, what: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) throw new Error(`${what} ${describeValue(value)} is not a positive integer`);
-  return value as number;
-}
-
-function positiveNumber(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !(value > 0) || value === Infinity) throw new Error(`${what} ${describeValue(value)} is not a positive number`);
-  return value;
-}
-
 export function fromNvidia(net: NvidiaNetwork): StyleGAN2 {
   const t = net.tensors;
   const take = (name: string, shape: ShapePattern) => floatTensor(t, name, shape);
   if ([...t.keys()].some((k) => k.startsWith('synthesis.input.') || /^synthesis\.L\d+_/.test(k))) {
-    throw new Error('this is a StyleGAN3 generator; ganvec supports StyleGAN2 networks for now');
+    throw new Error('this is a StyleGAN3 generator, not StyleGAN2 (the stylegan3 family reads it)');
   }
   const cDim = net.initKwargs.c_dim ?? 0;
   if (cDim !== 0 || t.has('mapping.embed.weight')) {
@@ -51,22 +43,9 @@ export function fromNvidia(net: NvidiaNetwork): StyleGAN2 {
     throw new Error(`its init kwargs say img_resolution ${size as number} but it has layers for ${2 * (size as number)}`);
   }
 
-  /** FullyConnectedLayer [out, in] and its bias [out]. */
-  const fc = (name: string, out: number | undefined, inFeatures: number, lr: number, extraGain = 1): DenseWeights => {
-    const w = take(`${name}.weight`, [out, inFeatures]);
-    const gain = (lr / Math.sqrt(inFeatures)) * extraGain;
-    const b = take(`${name}.bias`, [w.shape[0]!]);
-    return { weight: { data: w.data.map((x) => x * gain), shape: [...w.shape] }, bias: b.data.map((x) => x * lr * extraGain) };
-  };
-
-  // z_dim → layer features → … → w_dim: each layer takes what the one before gives.
-  let layers = 0;
-  while (t.has(`mapping.fc${layers}.weight`)) layers++;
-  const mapping: DenseWeights[] = [];
-  for (let i = 0, features = styleDim; i < layers; i++) {
-    mapping.push(fc(`mapping.fc${i}`, i === layers - 1 ? styleDim : undefined, features, lrMul));
-    features = mapping[i]!.weight.shape[0]!;
-  }
+  const fc = (name: string, out: number | undefined, inFeatures: number, lr: number, extraGain = 1): DenseWeights =>
+    fullyConnected(t, name, out, inFeatures, lr, extraGain);
+  const mapping = mappingLayers(t, styleDim, styleDim, lrMul);
   const constInput = take('synthesis.b4.const', [undefined, 4, 4]);
   const channels: Record<number, number> = { 4: constInput.shape[0]! };
 

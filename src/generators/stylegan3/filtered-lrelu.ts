@@ -1,0 +1,75 @@
+/**
+ * StyleGAN3's filtered leaky ReLU as graph ops, following torch_utils/ops/filtered_lrelu.py's
+ * `_filtered_lrelu_ref` (bias, upfirdn2d up, bias_act lrelu·gain + clamp, upfirdn2d down):
+ *
+ *   x + b → insert up−1 zeros after each sample → pad/crop by `padding` → FIR fu (gain up per axis)
+ *     → leaky ReLU · gain → clamp → FIR fd → keep every down-th sample
+ *
+ * Separable filters run one axis at a time as block-banded matrix products (upfirdn-axis.ts), which never
+ * materialise the inserted zeros or the dropped samples. A radial (2-D) downsampling filter runs as a
+ * depthwise conv with stride `down`, on channels padded to a multiple of 8 (ONNX Runtime's blocked
+ * depthwise kernel is many times faster than its per-channel fallback). The activation gain rides on the
+ * upsampling filter (leaky ReLU is positively homogeneous), saving a pass over the layer's largest tensor.
+ */
+import type { Graph, Value } from '../../engine/graph.js';
+import { add, clip, conv, leakyRelu, mul, pad, slice } from '../../engine/ops.js';
+import type { Fir } from './architecture.js';
+import { upfirdnAxis } from './upfirdn-axis.js';
+
+export interface FilteredLreluSpec {
+  up: number;
+  down: number;
+  /** [x0, x1, y0, y1] on the upsampled image; negative crops. */
+  padding: readonly [number, number, number, number];
+  /** Separable taps [k], or null for none. */
+  upFilter: Fir;
+  /** Separable taps [k], a radial filter [k, k], or null for none. */
+  downFilter: Fir;
+  gain: number;
+  slope: number;
+  clamp: number | null;
+}
+
+const IDENTITY = Float32Array.of(1);
+const CHANNEL_BLOCK = 8;
+
+function upsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
+  const [px0, px1, py0, py1] = s.padding;
+  const f = s.upFilter;
+  if (!f && s.up === 1 && s.padding.every((p) => p === 0)) return s.gain === 1 ? x : mul(x, s.gain);
+  if (f && f.shape.length !== 1) throw new Error('filtered_lrelu: a 2-D upsampling filter is not supported (StyleGAN3 designs separable ones)');
+  const taps = f ? f.data : IDENTITY;
+  const gain = f ? s.up : 1; // upfirdn2d's gain up² for 2-D, split over the two axes
+  const alongX = upfirdnAxis(g, x, 3, { taps: taps.map((t) => t * gain * s.gain), up: s.up, down: 1, before: px0, after: px1 });
+  return upfirdnAxis(g, alongX, 2, { taps: taps.map((t) => t * gain), up: s.up, down: 1, before: py0, after: py1 });
+}
+
+/** Depthwise stride-`down` conv with the flipped 2-D filter. */
+function radialDownsample(g: Graph, x: Value, f: NonNullable<Fir>, down: number): Value {
+  const c = x.shape[1]!;
+  const padded = Math.ceil(c / CHANNEL_BLOCK) * CHANNEL_BLOCK;
+  const xs = padded === c ? x : pad(x, [0, 0, 0, 0, 0, padded - c, 0, 0]);
+  const flipped = Float32Array.from(f.data).reverse(); // reversed row-major = flipped in both axes
+  const kernel = new Float32Array(padded * flipped.length);
+  for (let ch = 0; ch < padded; ch++) kernel.set(flipped, ch * flipped.length);
+  const y = conv(xs, g.constant(kernel, [padded, 1, f.shape[0]!, f.shape[1]!]), { group: padded, strides: [down, down] });
+  return padded === c ? y : slice(y, 1, 0, c);
+}
+
+function downsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
+  const f = s.downFilter;
+  if (f && f.shape.length === 2) return radialDownsample(g, x, f, s.down);
+  if (!f && s.down === 1) return x;
+  const taps = f ? f.data : IDENTITY;
+  const axis = { taps, up: 1, down: s.down, before: 0, after: 0 };
+  return upfirdnAxis(g, upfirdnAxis(g, x, 3, axis), 2, axis);
+}
+
+/** x [N, C, H, W] (the modulated conv's output), bias [C] → [N, C, H', W']. */
+export function filteredLrelu(g: Graph, x: Value, bias: Float32Array, s: FilteredLreluSpec): Value {
+  let y = add(x, g.constant(bias, [1, bias.length, 1, 1]));
+  y = upsample(g, y, s); // × gain
+  if (s.slope !== 1) y = leakyRelu(y, s.slope);
+  if (s.clamp !== null) y = clip(y, -s.clamp, s.clamp);
+  return downsample(g, y, s);
+}
