@@ -4,9 +4,13 @@
  */
 import type { Checkpoint } from '../io/checkpoint.js';
 import { stylegan2 } from './stylegan2/family.js';
+import { pggan } from './pggan/family.js';
 import type { GeneratorFamily } from './family.js';
 
-export const FAMILIES: readonly GeneratorFamily[] = [stylegan2 as GeneratorFamily];
+export const FAMILIES: readonly GeneratorFamily[] = [
+  stylegan2 as GeneratorFamily,
+  pggan as GeneratorFamily,
+];
 
 export function familyOf(ck: Checkpoint): GeneratorFamily | undefined {
   return FAMILIES.find((f) => f.detect(ck));
