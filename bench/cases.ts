@@ -7,6 +7,7 @@ import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
 import type { BenchRow } from './measure.js';
+import { benchPgganAdaptStep, benchPgganGenerate } from './pggan.js';
 
 export interface BenchCase {
   name: string;
@@ -26,4 +27,8 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'pggan-generate-256-b1', run: () => benchPgganGenerate(256, 1) },
+  { name: 'pggan-generate-1024-b1', run: () => benchPgganGenerate(1024, 1) },
+  { name: 'pggan-adapt-256-b2', run: () => benchPgganAdaptStep(256, 2) },
+  { name: 'pggan-adapt-1024-b2', run: () => benchPgganAdaptStep(1024, 2) },
 ];

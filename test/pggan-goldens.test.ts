@@ -11,6 +11,8 @@ import { PyObject } from '../src/io/pickle.js';
 import { Generator, type GeneratorOptions } from '../src/generators/generator.js';
 import { generatorFromCheckpoint } from '../src/generators/load.js';
 import { loadGenerator } from '../src/registry/load.js';
+import { parameterCount, paperChannels } from '../src/generators/pggan/architecture.js';
+import { randomProgressiveGAN } from '../src/generators/pggan/random-weights.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { assertClose, golden, GOLDENS, relativeError } from './helpers/golden.js';
 
@@ -162,4 +164,11 @@ describe('pytorch_GAN_zoo pgan-tiny-a', async () => {
     await refused((_ck, c) => c.set('alpha', 2), /config.alpha is 2/);
     await refused((ck) => ck.tensors.delete('avgG.scaleLayers.1.1.module.bias'), /missing tensor "avgG.scaleLayers.1.1.module.bias"/);
   });
+});
+
+it("the paper's 1024x1024 generator (the bench's random one): its channel table and 23.1 million parameters", () => {
+  assert.deepEqual(paperChannels(1024), [512, 512, 512, 512, 256, 128, 64, 32, 16]);
+  const G = randomProgressiveGAN({ size: 1024 });
+  assert.equal(G.scales.at(-1)!.resolution, 1024);
+  assert.equal(Math.round(parameterCount(G) / 1e5) / 10, 23.1);
 });

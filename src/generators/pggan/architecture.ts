@@ -55,9 +55,12 @@ export function parameterCount(G: ProgressiveGAN): number {
   return G.formatLayer.weight.data.length + G.formatLayer.bias.length + G.scales.reduce((n, s) => n + s.convs.reduce((m, c) => m + conv(c), 0) + conv(s.toRgb), 0);
 }
 
-/** The paper's channel table (its Table 2): 512 up to 64x64, then 256, 128, 64, 32, 16 at 128 … 1024. */
+/**
+ * The paper's channel table (its Table 2, and pytorch_GAN_zoo's default depthScales): 512 up to 32x32, then
+ * halving each scale, 256 at 64x64 down to 16 at 1024x1024. One entry per scale, 4x4 first.
+ */
 export function paperChannels(size: number): number[] {
   const channels: number[] = [];
-  for (let res = 4; res <= size; res *= 2) channels.push(res <= 64 ? 512 : 512 / (res / 64));
+  for (let res = 4; res <= size; res *= 2) channels.push(Math.min(512, 16384 / res));
   return channels;
 }
