@@ -136,6 +136,20 @@ describe('pytorch_GAN_zoo pgan-tiny-a', async () => {
     assert.ok(relativeError(scale2Blended.img.data, scale2.img.data) > 0.01, 'an explicit alpha applies at scale 2');
   });
 
+  it('keeps the whole domain vector at an earlier scale; the layers after it get no gradient there', async () => {
+    const G = await loadGenerator(FILE, { batch: 3, threads: 1, settings: { scale: '1' } });
+    try {
+      assert.equal(G.domainSize, 192);
+      const R = { data: Float32Array.from({ length: 3 * 3 * 8 * 8 }, (_, i) => Math.sin(i)), shape: [3, 3, 8, 8] };
+      const { domain: d } = await G.vjp({ w: z, domain }, R);
+      const used = 32 + 32 + 32; // groupScale0.0, scaleLayers.0.0, scaleLayers.0.1
+      assert.ok(d.subarray(0, used).every((x) => x !== 0), 'the convs up to scale 1 have gradients');
+      assert.ok(d.subarray(used).every((x) => x === 0), 'the later convs have none');
+    } finally {
+      await G.release();
+    }
+  });
+
   it('refuses a scale or fade-in it does not have', async () => {
     await assert.rejects(loadGenerator(FILE, { settings: { scale: '4' } }), /--scale 4: this generator's scales are 0 … 3 \(4x4, 8x8, 16x16, 32x32\)/);
     await assert.rejects(loadGenerator(FILE, { settings: { scale: '-1' } }), /--scale -1/);
