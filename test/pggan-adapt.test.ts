@@ -13,6 +13,7 @@ import { after, before, it } from 'node:test';
 import { readDomainFile } from '../src/domains/domain-file.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
+import { coefficientOfVariation, cosine } from './helpers/vector-stats.js';
 
 const GENERATOR = `${GOLDENS}pgan-tiny-a/checkpoint.pth`;
 const CLIP = `${GOLDENS}clip-tiny-a/clip_state_dict.pt`;
@@ -22,16 +23,6 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ganvec-pggan-adapt-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
-
-function coefficientOfVariation(v: Float32Array): number {
-  const m = Array.from(v, Math.abs);
-  const mean = m.reduce((s, x) => s + x, 0) / m.length;
-  return Math.sqrt(m.reduce((s, x) => s + (x - mean) ** 2, 0) / m.length) / mean;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  return a.reduce((s, x, i) => s + x * b[i]!, 0) / (Math.hypot(...a) * Math.hypot(...b));
-}
 
 const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
