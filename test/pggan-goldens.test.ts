@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { readCheckpoint, type Checkpoint } from '../src/io/checkpoint.js';
 import { PyObject } from '../src/io/pickle.js';
@@ -94,6 +95,16 @@ describe('pytorch_GAN_zoo pgan-tiny-a', async () => {
     }
   });
 
+  it("reads the legacy torch.save stream the hub's 2019 files use", async () => {
+    const G = await loadGenerator(fileURLToPath(new URL('fixtures/io/pgan-legacy.pth', import.meta.url)), { batch: 3, threads: 1 });
+    try {
+      assert.equal(G.source.format, 'pytorch-gan-zoo');
+      assertClose(await G.generate({ z }), img, FORWARD, 'img');
+    } finally {
+      await G.release();
+    }
+  });
+
   it('maps z to itself (no mapping network) and refuses truncation', async () => {
     const G = await gen();
     assert.deepEqual((await G.mapping(z)).data, z.data);
@@ -177,6 +188,8 @@ describe('pytorch_GAN_zoo pgan-tiny-a', async () => {
     await refused((_ck, c) => c.set('depthOtherScales', [32, 24]), /depthOtherScales lists 2 added scales but avgG has 3/);
     await refused((_ck, c) => c.set('alpha', 2), /config.alpha is 2/);
     await refused((ck) => ck.tensors.delete('avgG.scaleLayers.1.1.module.bias'), /missing tensor "avgG.scaleLayers.1.1.module.bias"/);
+    await refused((_ck, c) => c.set('leakyReluLeak', 'x'), /config.leakyReluLeak is "x"; expected a number/);
+    await refused((ck) => (ck.root as Map<unknown, unknown>).delete('config'), /it has avgG weights but no config \(the pickled BaseConfig/);
   });
 });
 

@@ -18,8 +18,7 @@ const TANH_BY_LOSS: Record<string, boolean> = { WGANGP: false, Logistic: false, 
 
 /** The network read (`avgG`, else `netG`), when the checkpoint holds a GNet state dict. */
 export function pganNetwork(ck: Checkpoint): 'avgG' | 'netG' | undefined {
-  if (!configOf(ck.root)) return undefined;
-  return NETWORKS.find((net) => ck.tensors.has(`${net}.formatLayer.module.weight`) || ck.tensors.has(`${net}.formatLayer.weight`));
+  return NETWORKS.find((net) => hasLayer(ck.tensors, net, 'formatLayer'));
 }
 
 /** The BaseConfig's attributes (or a plain dict, as updateConfig also takes). */
@@ -32,20 +31,23 @@ function configOf(root: unknown): Map<unknown, unknown> | undefined {
 
 export function fromPytorchGanZoo(ck: Checkpoint): ProgressiveGAN {
   const network = pganNetwork(ck);
+  if (!network) throw new Error('not a pytorch_GAN_zoo PGAN checkpoint (no avgG or netG formatLayer)');
   const config = configOf(ck.root);
-  if (!network || !config) throw new Error('not a pytorch_GAN_zoo PGAN checkpoint (expected {config, avgG or netG})');
-  const setting = <T>(name: string, test: (v: unknown) => v is T, fallback?: T): T => {
+  if (!config) {
+    throw new Error(`it has ${network} weights but no config (the pickled BaseConfig with alpha, leakyReluLeak, lossCriterion…, as ProgressiveGAN.save() writes it)`);
+  }
+  const setting = <T>(name: string, kind: Kind<T>, fallback?: T): T => {
     const value = config.get(name) ?? fallback;
-    if (!test(value)) throw new Error(`config.${name} is ${JSON.stringify(value) ?? 'missing'}; expected ${test === isNumber ? 'a number' : test === isBoolean ? 'true or false' : 'a string'}`);
+    if (!kind.test(value)) throw new Error(`config.${name} is ${JSON.stringify(value) ?? 'missing'}; expected ${kind.expected}`);
     return value;
   };
-  if (!setting('perChannelNormalization', isBoolean, true)) {
+  if (!setting('perChannelNormalization', BOOLEAN, true)) {
     throw new Error('config.perChannelNormalization is false: pytorch_GAN_zoo\'s GNet cannot run such a generator either (its forward pixel-normalises after the format layer unconditionally)');
   }
-  const loss = setting('lossCriterion', isString, 'WGANGP');
+  const loss = setting('lossCriterion', STRING, 'WGANGP');
   const tanh = TANH_BY_LOSS[loss];
   if (tanh === undefined) throw new Error(`config.lossCriterion "${loss}" is not one of pytorch_GAN_zoo's (${Object.keys(TANH_BY_LOSS).join(', ')})`);
-  const equalized = setting('equalizedlR', isBoolean, true);
+  const equalized = setting('equalizedlR', BOOLEAN, true);
   const gain = (fanIn: number) => (equalized ? Math.sqrt(2 / fanIn) : 1);
 
   const tensors: NamedTensors = ck.tensors;
@@ -83,13 +85,13 @@ export function fromPytorchGanZoo(ck: Checkpoint): ProgressiveGAN {
   if (Array.isArray(depths) && depths.length !== scales.length - 1) {
     throw new Error(`config.depthOtherScales lists ${depths.length} added scales but ${network} has ${scales.length - 1}`);
   }
-  const alpha = scales.length > 1 ? setting('alpha', isNumber, 0) : 0;
+  const alpha = scales.length > 1 ? setting('alpha', NUMBER, 0) : 0;
   if (!(alpha >= 0 && alpha <= 1)) throw new Error(`config.alpha is ${alpha}; pytorch_GAN_zoo's fade-in is in [0, 1]`);
   return {
     zDim,
     formatLayer,
     scales,
-    leakyReluLeak: setting('leakyReluLeak', isNumber, 0.2),
+    leakyReluLeak: setting('leakyReluLeak', NUMBER, 0.2),
     alpha,
     tanh,
     network,
@@ -101,12 +103,11 @@ function hasLayer(tensors: NamedTensors, network: string, layer: string): boolea
   return tensors.has(`${network}.${layer}.module.weight`) || tensors.has(`${network}.${layer}.weight`);
 }
 
-function isNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
+/** A config attribute's expected type. */
+interface Kind<T> {
+  test: (v: unknown) => v is T;
+  expected: string;
 }
-function isBoolean(v: unknown): v is boolean {
-  return typeof v === 'boolean';
-}
-function isString(v: unknown): v is string {
-  return typeof v === 'string';
-}
+const NUMBER: Kind<number> = { test: (v): v is number => typeof v === 'number' && Number.isFinite(v), expected: 'a number' };
+const BOOLEAN: Kind<boolean> = { test: (v): v is boolean => typeof v === 'boolean', expected: 'true or false' };
+const STRING: Kind<string> = { test: (v): v is string => typeof v === 'string', expected: 'a string' };
