@@ -6,8 +6,10 @@
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
 import { benchGenerate } from './generate.js';
+import { benchAlign, benchLpips } from './photo.js';
 import type { BenchRow } from './measure.js';
 import { benchPgganAdaptStep, benchPgganGenerate } from './pggan.js';
+import { benchWebViewer } from './web-viewer.js';
 
 export interface BenchCase {
   name: string;
@@ -31,4 +33,8 @@ export const CASES: BenchCase[] = [
   { name: 'pggan-generate-1024-b1', run: () => benchPgganGenerate(1024, 1) },
   { name: 'pggan-adapt-256-b2', run: () => benchPgganAdaptStep(256, 2) },
   { name: 'pggan-adapt-1024-b2', run: () => benchPgganAdaptStep(1024, 2) },
+  { name: 'web-tiny', run: () => benchWebViewer('tiny') },
+  { name: 'web-256', run: () => benchWebViewer(256) },
+  { name: 'align-photo', run: benchAlign },
+  { name: 'lpips-vgg16-256', run: benchLpips },
 ];

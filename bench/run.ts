@@ -6,14 +6,18 @@
  * this tree's node_modules) and runs each case there and here, one after the other, so both builds see the
  * same machine at nearly the same time; reports new/old. This is how a change is measured on a noisy
  * shared machine. Cases the baseline does not have are run here only.
+ *
+ * `npm run bench -- --profile <case…>`: runs the cases with ONNX Runtime's profiler on and prints where the
+ * kernel time goes (bench/profile.ts); the timings themselves are slowed by the profiler and not reported.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CASES, type BenchCase } from './cases.js';
+import { summariseProfiles } from './profile.js';
 import type { BenchRow } from './measure.js';
 
 interface CaseResult { rows: BenchRow[]; peakRssMB: number }
@@ -26,10 +30,15 @@ if (process.argv[2] === '--case') {
   const rows = await c.run();
   process.stdout.write(JSON.stringify({ rows, peakRssMB: process.resourceUsage().maxRSS / 1024 } satisfies CaseResult));
 } else {
-  const { values, positionals } = parseArgs({ options: { baseline: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ options: { baseline: { type: 'string' }, profile: { type: 'boolean' } }, allowPositionals: true });
   const selected = positionals.length ? CASES.filter((c) => positionals.includes(c.name)) : CASES;
   const unknown = positionals.filter((name) => !CASES.some((c) => c.name === name));
   if (unknown.length) throw new Error(`unknown cases ${unknown.join(', ')} (known: ${CASES.map((c) => c.name).join(', ')})`);
+  if (values.profile) {
+    if (positionals.length === 0 || values.baseline) throw new Error('--profile takes the cases to profile, and no --baseline');
+    for (const c of selected) process.stdout.write(`## ${c.name}\n\n${profile(c)}\n\n`);
+    process.exit(0);
+  }
   const baseline = values.baseline === undefined ? undefined : checkout(values.baseline);
   try {
     const lines = baseline ? compare(selected, baseline) : measure(selected);
@@ -45,15 +54,27 @@ if (process.argv[2] === '--case') {
 }
 
 /** Runs one case in its own process from the bench of the tree at `root`; undefined if that bench lacks it. */
-function runCase(root: string, name: string): CaseResult | undefined {
+function runCase(root: string, name: string, env: NodeJS.ProcessEnv = process.env): CaseResult | undefined {
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--case', name], {
-      cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'], env,
     });
     return JSON.parse(out) as CaseResult;
   } catch (err) {
     if (root !== REPO && /unknown case/.test(String((err as { stderr?: string }).stderr))) return undefined;
     throw err;
+  }
+}
+
+/** One case under ONNX Runtime's profiler; one profile file per session it ran. */
+function profile(c: BenchCase): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ganvec-profile-'));
+  try {
+    process.stderr.write(`${c.name} (profiling) …\n`);
+    runCase(REPO, c.name, { ...process.env, GANVEC_ORT_PROFILE: join(dir, 'session') });
+    return summariseProfiles(readdirSync(dir).sort().map((f) => join(dir, f)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -9,15 +9,23 @@
  *   const { domain, w } = await G.vjp({ w: W }, cotangent); // gradients of sum(images · cotangent)
  */
 export { numel, shapeString, indexString, firstNonFinite, type Tensor } from './core/tensor.js';
+export { setWarningHandler, type WarningHandler } from './core/warnings.js';
 export { batchSlice } from './engine/batching.js';
 export type { Device, SessionOptions } from './engine/session.js';
 
-export { loadGenerator, loadClip, resolveModel, type LoadGeneratorOptions, type LoadClipOptions } from './registry/index.js';
+export { loadGenerator, loadClip, loadLpips, resolveModel, type LoadGeneratorOptions, type LoadClipOptions, type LoadLpipsOptions } from './registry/index.js';
+export { lpipsFeatures, lpipsDistance, lpipsWeightsFrom, readLpipsWeights, type LpipsWeights } from './perceptual/lpips.js';
+export { readTarget, squareTarget } from './projection/target.js';
+export { ProjectionCache, projectionDigest, type ProjectionKey } from './projection/cache.js';
+export { project, PROJECT_DEFAULTS, type Projection, type ProjectOptions, type ProjectSettings, type ProjectStep } from './projection/projector.js';
 export { generatorFromCheckpoint, generatorFromFile, holdsGenerator, readGeneratorFile, type ReadGenerator } from './generators/load.js';
 export { Generator, type GenerateOptions, type SynthesizeOptions, type GeneratorOptions } from './generators/generator.js';
 export { FAMILIES } from './generators/families.js';
 export type { GeneratorFamily, FamilySetting, ModulatedLayer, LayerHooks, SampleInput } from './generators/family.js';
 export { zFromSeeds, truncate, toWPlus, mixStyles, sampleInputs, type NoiseMode } from './generators/latents.js';
+export { exportOnnx, type OnnxExportOptions, type OnnxInterface } from './generators/onnx-export.js';
+export { serveViewer, type ServeViewerOptions, type ViewerServer } from './web/serve.js';
+export { readWFile, writeProjectedW, WFileError, type WFile } from './generators/w-file.js';
 export { randomRosinalityStateDict } from './generators/stylegan2/random-weights.js';
 
 export { DEFAULT_PARAMETERISATION, parameterisationNames, parameterisationNamed } from './parameterisations/registry.js';
@@ -34,6 +42,8 @@ export {
 
 export { adapt, IMAGE_LOSSES, TEXT_LOSSES, type AdaptOptions, type AdaptOutcome } from './train/adapt.js';
 export { DEFAULT_SETTINGS, type AdaptSettings, type StepReport, type AdaptResult } from './train/loop.js';
+export { StepRate, formatDuration, stepLine } from './train/progress-text.js';
+export { liveProgress, type LiveDisplay } from './notebook/live-progress.js';
 export { evaluateDomain, type Evaluation, type EvaluationTarget } from './train/evaluate.js';
 export { textDirection } from './train/text-direction.js';
 export { IMAGENET_TEMPLATES, A_TEMPLATE } from './train/prompt-templates.js';
@@ -41,16 +51,26 @@ export { defaultLossWeights, lossNames, parseLossWeights, registerLoss, type Los
 export type { Loss, EmbeddingLoss, ImageLoss, VectorLoss } from './losses/loss.js';
 
 export {
-  DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, mixDomainVectors, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
+  DOMAIN_FILE_FORMAT, readDomainFile, writeDomainFile, loadDomainVector, domainVectorProblem, generatorOptionsFor, baseModelMetadata, type DomainFile,
 } from './domains/domain-file.js';
+export { readForeignDomain, importedDomainFile, type ForeignDomain } from './domains/import.js';
+export { mixDomainVectors } from './domains/weighted-sum.js';
+export { mixDomainFiles, loadWeightedDomains, parseDomainSpec, type WeightedDomain, type DomainParent } from './domains/mix.js';
 export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
 export { printable, printableJson } from './io/printable.js';
 export type { LoadedTensor } from './io/storage.js';
-export { readNpz } from './io/npz.js';
+export { NpzWriter, readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export { readCheckpoint, type Checkpoint } from './io/checkpoint.js';
-export { imagesToPng, writeImageGrid, writeImagePng } from './io/image.js';
+export { imagesToPng, writeImagePng, writeRgbPng } from './io/image.js';
+export { gridColumns, writeImageGrid, type GridOptions } from './io/image-grid.js';
+export { writeFileAtomic } from './io/atomic.js';
+
+export { alignPhoto, readRgb, rgbToImageTensor, NoFaceError, type AlignedFace, type AlignPhotoOptions } from './faces/align-photo.js';
+export { alignFace, ffhqQuad, type Landmarks68, type FaceQuad } from './faces/ffhq-align.js';
+export { detectFaces, type DetectedFace } from './faces/face-detector.js';
+export type { RgbImage } from './faces/pil-resample.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */
 export { Graph } from './engine/graph.js';

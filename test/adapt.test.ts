@@ -237,7 +237,7 @@ describe('ganvec adapt: bad input', () => {
   it('an empty --to', () =>
     fails(['adapt', '--from', GENERATOR, '--clip', CLIP, '--to', '  ', '--out', out()], /--to needs a non-empty/));
   it('--iters 0', () =>
-    fails(['adapt', '--from', GENERATOR, '--clip', CLIP, '--to', 'x', '--iters', '0', '--out', out()], /--iters must be a whole number ≥ 1/));
+    fails(['adapt', '--from', GENERATOR, '--clip', CLIP, '--to', 'x', '--iters', '0', '--out', out()], /^ganvec: --iters: must be at least 1, got 0$/m));
   it('an unwritable --out', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, 'x');

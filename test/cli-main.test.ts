@@ -16,7 +16,7 @@ it('--help lists adapt, generate and eval first, with examples and the environme
   assert.equal(r.code, 0, r.stderr);
   const commands = [...r.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]);
   assert.deepEqual(commands.slice(0, 3), ['adapt', 'generate', 'eval']);
-  assert.match(r.stdout, /^Examples:\n {2}ganvec adapt --from ffhq --to "pixar"/m);
+  assert.match(r.stdout, /^Examples:\n {2}ganvec adapt --model ffhq --to "pixar"/m);
   for (const name of ['GANVEC_HOME', 'GANVEC_OFFLINE', 'GANVEC_REGISTRY', 'GANVEC_DEBUG']) assert.match(r.stdout, new RegExp(`^ {2}${name} `, 'm'));
 });
 

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import type { Tensor } from '../src/core/tensor.js';
 import { readImageSet } from '../src/io/image-folder.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
+import { readNpz } from '../src/io/npz.js';
 import { loadClip } from '../src/registry/load.js';
 import { loadPhotos } from '../src/clip/preprocess.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
@@ -53,6 +54,20 @@ describe('ganvec embed', { concurrency: true }, () => {
     const r = await ganvecEmbed(['--clip', CLIP, '--text', ...texts, '--batch', '3', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assertClose(await features(out), await golden(SET, 'text_features.npy'), 1e-4, 'text_features');
+  });
+
+  it('several CLIP models, as every CLIP command takes them, write an .npz with one array per model', async () => {
+    const { texts } = JSON.parse(await readFile(`${GOLDENS}${SET}/manifest.json`, 'utf8')) as { texts: string[] };
+    const jit = `${GOLDENS}${SET}/clip_jit.pt`;
+    const out = join(dir, 'two.npz');
+    const r = await ganvecEmbed(['--clip', `${CLIP},${jit}`, '--text', ...texts, '--threads', '1', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const arrays = readNpz(out);
+    assert.deepEqual([...arrays.keys()], ['clip_state_dict.pt', 'clip_jit.pt']);
+    const expected = await golden(SET, 'text_features.npy');
+    for (const [name, t] of arrays) assertClose(t as Tensor, expected, 1e-4, name);
+    const npy = await ganvecEmbed(['--clip', `${CLIP},${jit}`, '--text', 'a', '--out', join(dir, 'two.npy')]);
+    assertOneLineFailure(npy, /^ganvec: --out: 2 CLIP models need an \.npz \(one array each\), got .*two\.npy$/m);
   });
 
   it('--npy-image preprocesses generator images; --normalize gives unit rows', async () => {
@@ -102,9 +117,9 @@ describe('ganvec embed', { concurrency: true }, () => {
     const folder = join(dir, 'a-folder');
     await mkdir(folder);
     const cases: Array<[string, RegExp]> = [
-      [truncated, /premature end of JPEG image/],
-      [text, /unsupported image format/],
-      [empty, /empty/],
+      [truncated, /not a usable image \(the JPEG data is damaged or cut short\)$/m],
+      [text, /not a usable image \(not a JPEG, PNG or WebP image\)$/m],
+      [empty, /not a usable image \(the file is empty\)$/m],
       [folder, /a folder, not an image file/],
     ];
     const out = join(dir, 'never-images.npy');
@@ -136,7 +151,7 @@ describe('ganvec embed', { concurrency: true }, () => {
     assertOneLineFailure(twoInputs, /exactly one of --text, --image or --npy-image/);
     assertOneLineFailure(rawText, /--raw only applies to --npy-image/);
     assertOneLineFailure(wrongRawSize, /--raw input must be \[N, 3, 32, 32\].*got \[1, 3, 24, 41\]/);
-    assertOneLineFailure(badBatch, /--batch must be a positive whole number/);
+    assertOneLineFailure(badBatch, /^ganvec: --batch: must be at least 1, got 0$/m);
     await assert.rejects(readFile(out), { code: 'ENOENT' });
   });
 });

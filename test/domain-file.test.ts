@@ -7,11 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import {
   baseModelMetadata,
   loadDomainVector,
-  mixDomainVectors,
   readDomainFile,
   writeDomainFile,
   type DomainFile,
 } from '../src/domains/domain-file.js';
+import { mixDomainVectors } from '../src/domains/weighted-sum.js';
 import { writeNpy } from '../src/io/npy.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 import type { Generator } from '../src/generators/generator.js';

@@ -12,8 +12,8 @@ import { GOLDENS } from './helpers/golden.js';
 
 it('examples/adapt-and-generate.ts adapts and writes grids and a domain file', async () => {
   const out = await mkdtemp(join(tmpdir(), 'ganvec-example-'));
-  const args = ['--import', 'tsx', 'examples/adapt-and-generate.ts', '--from', `${GOLDENS}sg2-tiny-a/ckpt.pt`,
-    '--clip', `${GOLDENS}clip-tiny-a/clip_state_dict.pt`, '--to', 'pixar', '--iters', '5', '--out', out];
+  const args = ['--import', 'tsx', 'examples/adapt-and-generate.ts', '--model', `${GOLDENS}sg2-tiny-a/ckpt.pt`,
+    '--clip', `${GOLDENS}clip-tiny-a/clip_state_dict.pt`, '--to', 'pixar', '--iters', '5', '--outdir', out];
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GANVEC_OFFLINE: '1' } });
     let stderr = '';
@@ -24,7 +24,7 @@ it('examples/adapt-and-generate.ts adapts and writes grids and a domain file', a
   assert.equal(code, 0);
   for (const name of ['before.png', 'after.png']) {
     const meta = await sharp(join(out, name)).metadata();
-    assert.equal(meta.width, 4 * 32);
+    assert.equal(meta.width, 2 + 4 * (32 + 2), "4 columns of 32 pixels with 2-pixel gutters");
   }
   const domain = await readDomainFile(join(out, 'domain.dv.safetensors'));
   assert.equal(domain.metadata.iterations, '5');

@@ -91,11 +91,13 @@ describe('PNG outputs', () => {
     assert.deepEqual([...imageToRgb8({ data: x, shape: [1, 3, 2, 2] }, 0)], [0, 255, 140, 0, 0, 153, 128, 191, 166, 255, 1, 179]);
   });
 
-  test('--out writes seedNNNN.png files whose pixels are the --npy images in 8 bits; --grid tiles them', async () => {
+  test('--outdir writes seedNNNN.png files whose pixels are the --npy images in 8 bits; --out tiles them in the same run', async () => {
     const pngs = join(dir, 'pngs');
     const npy = join(dir, 'seeds.npy');
-    const written = await ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-2,7', '--out', pngs, '--npy', npy, '--batch', '3']);
+    const grid = join(dir, 'grid.png');
+    const written = await ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-2,7', '--outdir', pngs, '--out', grid, '--npy', npy, '--batch', '3']);
     assert.match(written.stdout, /wrote 4 PNGs \(32×32\)/);
+    assert.match(written.stdout, /grid\.png: 2×2 grid/);
     assert.deepEqual((await readdir(pngs)).sort(), ['seed0000.png', 'seed0001.png', 'seed0002.png', 'seed0007.png']);
     const images = (await readNpy(npy)) as Tensor;
     assert.deepEqual(images.shape, [4, 3, 32, 32]);
@@ -103,17 +105,45 @@ describe('PNG outputs', () => {
     assert.deepEqual([seven.width, seven.height], [32, 32]);
     assert.deepEqual(new Uint8Array(seven.data), imageToRgb8(images, 3));
 
-    const grid = join(dir, 'grid.png');
-    await ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-2,7', '--grid', grid, '--grid-cols', '3']);
+    // 32-pixel images: 2-pixel white gutters, a 9-pixel label strip under each image, labels at scale 1.
     const tiled = await pngPixels(grid);
-    assert.deepEqual([tiled.width, tiled.height], [96, 64], '3 columns, 2 rows of 32×32');
-    // Seed 7 is the first cell of the second row; the rest of that row is black.
-    const row = (y: number, x0: number) => tiled.data.subarray(((32 + y) * 96 + x0) * 3, ((32 + y) * 96 + x0 + 32) * 3);
+    assert.deepEqual([tiled.width, tiled.height], [2 + 2 * (32 + 2), 2 + 2 * (32 + 9 + 2)], '2 columns, 2 rows');
+    const at = (x: number, y: number) => [...tiled.data.subarray((y * tiled.width + x) * 3, (y * tiled.width + x) * 3 + 3)];
+    // Seed 7 is the second cell of the second row.
+    const [x7, y7] = [2 + 34, 2 + 43];
     for (let y = 0; y < 32; y++) {
-      assert.deepEqual(new Uint8Array(row(y, 0)), new Uint8Array(seven.data.subarray(y * 96, (y + 1) * 96)));
-      assert.ok(row(y, 32).every((v) => v === 0));
+      const row = tiled.data.subarray(((y7 + y) * tiled.width + x7) * 3, ((y7 + y) * tiled.width + x7 + 32) * 3);
+      assert.deepEqual(new Uint8Array(row), new Uint8Array(seven.data.subarray(y * 96, (y + 1) * 96)));
     }
+    for (let x = 0; x < tiled.width; x++) assert.deepEqual(at(x, 0), [255, 255, 255], 'the top gutter is white');
+    for (let y = 0; y < tiled.height; y++) assert.deepEqual(at(x7 - 1, y), [255, 255, 255], 'the gutter between the columns is white');
+    // Its label "7", 5×7 pixels, centred under it one pixel down: black on white.
+    const seven5x7 = ['11111', '00001', '00010', '00100', '01000', '01000', '01000'];
+    const drawn = Array.from({ length: 9 }, (_, dy) =>
+      Array.from({ length: 32 }, (_, dx) => (at(x7 + dx, y7 + 32 + dy)[0] === 0 ? '1' : '0')).join(''));
+    const expected = Array.from({ length: 9 }, (_, dy) => '0'.repeat(13) + (seven5x7[dy - 1] ?? '00000') + '0'.repeat(14));
+    assert.deepEqual(drawn, expected);
   });
+
+  test('8 seeds make a 4×2 grid with every cell filled; --grid is the older name of --out; --grid-cols chooses', async () => {
+    const [eight, older, cols] = [join(dir, 'eight.png'), join(dir, 'older.png'), join(dir, 'cols.png')];
+    await Promise.all([
+      ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-7', '--out', eight]),
+      ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-7', '--grid', older]),
+      ok(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-7', '--out', cols, '--grid-cols', '3']),
+    ]);
+    const grid = await pngPixels(eight);
+    assert.deepEqual([grid.width, grid.height], [2 + 4 * 34, 2 + 2 * 43]);
+    assert.deepEqual(await pngPixels(older), grid);
+    const three = await pngPixels(cols);
+    assert.deepEqual([three.width, three.height], [2 + 3 * 34, 2 + 3 * 43]);
+    // The ninth cell, after the last image, is background, not a black image.
+    const cell = three.data.subarray(((2 + 2 * 43 + 5) * three.width + 2 + 2 * 34) * 3, ((2 + 2 * 43 + 5) * three.width + 2 + 3 * 34) * 3);
+    assert.ok(cell.every((v) => v === 255));
+  });
+
+  test('--out is a file: a folder name gets a one-line pointer to --outdir', () =>
+    failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--out', join(dir, 'faces')], /^ganvec: --out: the grid is a \.png file, got .*faces; for one PNG per image in a folder use --outdir .*faces$/m));
 });
 
 describe('config-f generators in their real shapes, from random weights', () => {
@@ -136,7 +166,7 @@ describe('config-f generators in their real shapes, from random weights', () => 
 
   test('a 1024 generator loads and generates one 1024×1024 image', { timeout: 120_000 }, async () => {
     const out = join(dir, 'f1024');
-    await ok(['generate', '--model', f1024, '--seeds', '0', '--truncation', '0.7', '--out', out]);
+    await ok(['generate', '--model', f1024, '--seeds', '0', '--truncation', '0.7', '--outdir', out]);
     const png = await pngPixels(join(out, 'seed0000.png'));
     assert.deepEqual([png.width, png.height], [1024, 1024]);
   });
@@ -160,17 +190,17 @@ describe('user mistakes are one-line errors with exit code 1', { concurrency: tr
   });
 
   test('malformed --seeds', async () => {
-    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-x'], /--seeds .*"0-x" is not a seed or a range of seeds/);
+    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '0-x'], /^ganvec: --seeds: "0-x" is not a seed or a range of seeds/);
     await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--seeds', '7-3'], /the range 7-3 ends before it starts/);
   });
 
   test('--z of the wrong dimension', () =>
     failsWith(['generate', '--model', `${ADA}network-snapshot.pkl`, '--z', `${ADA}ws.npy`, '--npy', join(dir, 'x.npy')], /--z .*ws\.npy has shape \[3, 8, 64\]; this generator takes \[N, 64\]/));
 
-  test('an --out that cannot be created', async () => {
+  test('an --outdir that cannot be created', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, '');
-    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--out', join(file, 'images')], /--out .*a-file\/images: cannot create the directory \(ENOTDIR\)/);
+    await failsWith(['generate', '--model', `${SG2}ckpt.pt`, '--outdir', join(file, 'images')], /--outdir .*a-file\/images: cannot create the folder \(ENOTDIR\)/);
   });
 
   test('options that do not apply', async () => {

@@ -198,6 +198,6 @@ describe('ganvec tokenize', () => {
     assert.deepEqual(JSON.parse(ok.stdout), [[...aPhoto.ids, 0, 0, 0, 0]]);
     const bad = await ganvec('--context-length', 'many', 'a photo');
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^ganvec: --context-length must be a positive whole number/);
+    assert.match(bad.stderr, /^ganvec: --context-length: expected a whole number, got "many"$/m);
   });
 });

@@ -1,7 +1,7 @@
 // `ganvec adapt`: train a domain vector for a generator toward a text prompt or a few example images, guided by CLIP.
 // The run itself (directions, draws, saves, resume, signals) is the library's adapt(); this parses flags
 // and renders its progress.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { basename, dirname, resolve } from 'node:path';
 import { access, constants, mkdir } from 'node:fs/promises';
 import {
@@ -10,28 +10,30 @@ import {
   type AdaptSettings, type Clip, type Device, type ImageSet, type LayerSelection,
 } from '../index.js';
 import { barProgress, downloadProgress, jsonProgress, lineProgress, type ProgressSink } from './progress.js';
-import { DEFAULT_CLIP_MODELS, deviceOption } from './options.js';
+import {
+  clipOption, DEFAULT_CLIP_MODELS, deviceOption, integerIn, modelOption, numberIn, numberListIn, threadsOption,
+} from './options.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
   model: string;
-  clip: string;
-  clipWeights?: string;
+  clip: string[];
+  clipWeights?: number[];
   to?: string;
   images?: string[];
   source: string;
-  iters: string;
-  batch: string;
-  lr: string;
+  iters: number;
+  batch: number;
+  lr: number;
   loss?: string;
-  mixing: string;
-  seed: string;
+  mixing: number;
+  seed: number;
   out?: string;
   preview?: string;
-  previewEvery: string;
-  saveEvery: string;
-  threads?: string;
-  microBatch?: string;
+  previewEvery: number;
+  saveEvery: number;
+  threads?: number;
+  microBatch?: number;
   device: Device;
   json?: boolean;
   resume?: boolean;
@@ -40,14 +42,6 @@ interface AdaptFlags {
   parameterisation: string;
   layers: string;
 }
-
-function number(flag: string, text: string, check: (x: number) => boolean, rule: string): number {
-  const x = Number(text);
-  if (text.trim() === '' || !Number.isFinite(x) || !check(x)) throw new UsageError(`${flag} must be ${rule}, got "${text}"`);
-  return x;
-}
-
-const isInt = (x: number) => Number.isInteger(x);
 
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'domain';
@@ -65,16 +59,9 @@ function parseSettings(flags: AdaptFlags): AdaptSettings {
   } catch (err) {
     throw new UsageError(`--loss: ${(err as Error).message}`);
   }
-  const batch = number('--batch', flags.batch, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
-  if (losses.indomain > 0 && batch < 2) throw new UsageError('--batch must be at least 2 for the indomain loss');
+  if (losses.indomain > 0 && flags.batch < 2) throw new UsageError(`--batch: must be at least 2 for the indomain loss, got ${flags.batch}`);
   return {
-    iterations: number('--iters', flags.iters, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1'),
-    batch,
-    lr: number('--lr', flags.lr, (x) => x > 0, 'a number > 0'),
-    betas: DEFAULT_SETTINGS.betas,
-    mixing: number('--mixing', flags.mixing, (x) => x >= 0 && x <= 1, 'a probability in [0, 1]'),
-    seed: number('--seed', flags.seed, (x) => isInt(x) && x >= 0 && x <= 0xffffffff, 'a whole number in [0, 2^32)'),
-    losses,
+    iterations: flags.iters, batch: flags.batch, lr: flags.lr, betas: DEFAULT_SETTINGS.betas, mixing: flags.mixing, seed: flags.seed, losses,
   };
 }
 
@@ -93,24 +80,26 @@ export function registerAdapt(program: Command): void {
   program
     .command('adapt')
     .description('Train a domain vector that moves a generator toward a text prompt or a few example images (CLIP-guided, StyleGAN-NADA direction loss).')
-    .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file (.pt, .pkl, .safetensors); --from or --network work too')
+    .addOption(modelOption())
     .option('--to <text>', 'the target domain, e.g. "pixar" or "a sketch"')
     .option('--images <paths...>', 'instead of --to: example images, a folder (not recursive) or image files (JPEG, PNG, WebP)')
     .option('--source <text>', 'what the generator makes now', 'photo')
-    .option('--clip <models>', 'CLIP models, comma-separated names or files', DEFAULT_CLIP_MODELS)
-    .option('--clip-weights <weights>', 'weight of each CLIP model\'s losses, comma-separated (default 1 each)')
-    .option('--iters <n>', 'training steps', String(DEFAULT_SETTINGS.iterations))
-    .option('--batch <n>', 'latents per step', String(DEFAULT_SETTINGS.batch))
-    .option('--lr <x>', 'Adam learning rate', String(DEFAULT_SETTINGS.lr))
-    .option('--loss <spec>', `loss weights, ${lossNames().map((n) => `${n}=w`).join(',')} (default ${lossSpec(TEXT_LOSSES)}; with --images ${lossSpec(IMAGE_LOSSES)})`)
-    .option('--mixing <p>', 'style-mixing probability', String(DEFAULT_SETTINGS.mixing))
-    .option('--seed <n>', 'seed of the training latents and noise', String(DEFAULT_SETTINGS.seed))
-    .option('--out <file>', 'domain file to write (default: <target>.dv.safetensors)')
-    .option('--preview <dir>', 'write preview grids here (top row original, bottom row adapted)')
-    .option('--preview-every <n>', 'steps between previews', '50')
-    .option('--save-every <n>', 'steps between saves of the domain file and the run state beside it', '25')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
-    .option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding; default: the whole batch if it fits in memory)')
+    .addOption(clipOption(DEFAULT_CLIP_MODELS))
+    .addOption(new Option('--clip-weights <weights>', 'weight of each CLIP model\'s losses, comma-separated').argParser(numberListIn({ min: 0 })).default(undefined, '1 each'))
+    .option('--iters <n>', 'training steps', integerIn({ min: 1 }), DEFAULT_SETTINGS.iterations)
+    .option('--batch <n>', 'latents per step', integerIn({ min: 1 }), DEFAULT_SETTINGS.batch)
+    .option('--lr <x>', 'Adam learning rate', numberIn({ min: 0, exclusiveMin: true }), DEFAULT_SETTINGS.lr)
+    .addOption(new Option('--loss <spec>', `loss weights, ${lossNames().map((n) => `${n}=w`).join(',')}`)
+      .default(undefined, `${lossSpec(TEXT_LOSSES)}; with --images ${lossSpec(IMAGE_LOSSES)}`))
+    .option('--mixing <p>', 'style-mixing probability', numberIn({ min: 0, max: 1 }), DEFAULT_SETTINGS.mixing)
+    .option('--seed <n>', 'seed of the training latents and noise', integerIn({ min: 0, max: 2 ** 32 - 1 }), DEFAULT_SETTINGS.seed)
+    .addOption(new Option('--out <file>', 'domain file to write').default(undefined, '<target>.dv.safetensors'))
+    .option('--preview <dir>', 'write labelled preview grids here (top row original, bottom row adapted, on seeds 0-3)')
+    .option('--preview-every <n>', 'steps between previews', integerIn({ min: 1 }), 50)
+    .option('--save-every <n>', 'steps between saves of the domain file and the run state beside it', integerIn({ min: 1 }), 25)
+    .addOption(threadsOption())
+    .addOption(new Option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding)')
+      .argParser(integerIn({ min: 1 })).default(undefined, 'the whole batch if it fits in memory'))
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .addOption(deviceOption())
     .option('--resume', 'continue the run saved in --out from its run state (<name>.state.safetensors beside it)')
@@ -127,11 +116,11 @@ through the 79 ImageNet templates. Ctrl-C stops after the current step and saves
 --resume continues exactly.
 
 Examples:
-  ganvec adapt --from ffhq --to "pixar" --out pixar.dv.safetensors
-  ganvec adapt --from ./stylegan2-ffhq-config-f.pt --clip ViT-B/32 --to "sketch" --iters 200 --preview previews/
-  ganvec adapt --from ffhq --images ./ten-photos --out ten-photos.dv.safetensors
-  ganvec adapt --from ckpt.pt --clip ViT-B/32 --to "sketch" --iters 12 --replay replay.npz --out sketch.dv.safetensors
-  ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --grid pixar.png`)
+  ganvec adapt --model ffhq --to "pixar" --out pixar.dv.safetensors
+  ganvec adapt --model ./stylegan2-ffhq-config-f.pt --clip ViT-B/32 --to "sketch" --iters 200 --preview previews/
+  ganvec adapt --model ffhq --images ./ten-photos --out ten-photos.dv.safetensors
+  ganvec adapt --model ckpt.pt --clip ViT-B/32 --to "sketch" --iters 12 --replay replay.npz --out sketch.dv.safetensors
+  ganvec generate --model ffhq --domain pixar.dv.safetensors --seeds 0-7 --out pixar.png`)
     .action(async (flags: AdaptFlags) => runAdapt(flags));
 }
 
@@ -143,19 +132,14 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   const source = flags.source.trim();
   if (!source) throw new UsageError('--source must not be empty');
   const settings = parseSettings(flags);
-  const previewEvery = number('--preview-every', flags.previewEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
-  const saveEvery = number('--save-every', flags.saveEvery, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
-  const threads = flags.threads === undefined ? undefined : number('--threads', flags.threads, (x) => isInt(x) && x >= 1, 'a whole number ≥ 1');
-  const microBatch = flags.microBatch === undefined ? undefined
-    : number('--micro-batch', flags.microBatch, (x) => isInt(x) && x >= 1 && settings.batch % x === 0, `a divisor of --batch ${settings.batch}`);
+  const { previewEvery, saveEvery, threads, microBatch } = flags;
+  if (microBatch !== undefined && settings.batch % microBatch !== 0) throw new UsageError(`--micro-batch: must be a divisor of --batch ${settings.batch}, got ${microBatch}`);
   const out = resolve(flags.out ?? `${slug(flags.images ? basename(resolve(flags.images[0]!)) : target)}.dv.safetensors`);
   await checkWritable(out);
   if (flags.record) await checkWritable(resolve(flags.record));
-  const clipNames = flags.clip.split(',').map((s) => s.trim()).filter(Boolean);
-  if (clipNames.length === 0) throw new UsageError('--clip needs at least one CLIP model');
-  const clipWeights = flags.clipWeights?.split(',').map((w) => number('--clip-weights', w, (x) => x >= 0, 'numbers ≥ 0'))
-    ?? clipNames.map(() => 1);
-  if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
+  const clipNames = flags.clip;
+  const clipWeights = flags.clipWeights ?? clipNames.map(() => 1);
+  if (clipWeights.length !== clipNames.length) throw new UsageError(`--clip-weights: has ${clipWeights.length} values for ${clipNames.length} CLIP models`);
 
   const progress: ProgressSink = flags.json ? jsonProgress() : process.stderr.isTTY ? barProgress() : lineProgress();
   // The training batch also serves mapping, previews and the source samples of --images.

@@ -2,15 +2,17 @@
 import { Option, type Command } from 'commander';
 import { basename } from 'node:path';
 import {
-  A_TEMPLATE, evaluateDomain, generatorOptionsFor, IMAGENET_TEMPLATES, loadClip, loadDomainVector, loadGenerator, readImageSet,
+  A_TEMPLATE, domainVectorProblem, evaluateDomain, generatorOptionsFor, IMAGENET_TEMPLATES, loadClip, loadGenerator, loadWeightedDomains, readImageSet,
   type Clip, type Device, type EvaluationTarget,
 } from '../index.js';
-import { commaList, DEFAULT_CLIP_MODELS, deviceOption, integerIn } from './options.js';
+import { domainArgs } from './domain-args.js';
+import { clipOption, DEFAULT_CLIP_MODELS, deviceOption, integerIn, modelOption, threadsOption } from './options.js';
 import { downloadProgress } from './progress.js';
-import { UsageError } from './run.js';
+import { UsageError, warnLine } from './run.js';
 
 interface EvalFlags {
   device: Device;
+  threads?: number;
   model: string;
   domain?: string;
   clip: string[];
@@ -32,9 +34,9 @@ export function registerEval(program: Command): void {
   program
     .command('eval')
     .description('Score a domain vector: CLIP quality (similarity to the target) and diversity of the adapted generator\'s samples.')
-    .requiredOption('--model <generator>', 'generator: a registered name (e.g. ffhq) or a checkpoint file; --network or --from work too')
-    .option('--domain <file>', 'domain file (.dv.safetensors or a flat .npy); omitted = the original generator')
-    .option('--clip <models>', 'CLIP models, comma-separated registered names (e.g. ViT-B/32) or checkpoint files', commaList, commaList(DEFAULT_CLIP_MODELS))
+    .addOption(modelOption())
+    .option('--domain <file>', 'domain file (.dv.safetensors, a flat .npy or an https URL), optionally :weight; omitted = the original generator')
+    .addOption(clipOption(DEFAULT_CLIP_MODELS))
     .option('--to <text>', 'the target text')
     .addOption(new Option('--template <set>', 'how --to is put into words: imagenet (the 79 ImageNet templates, mean of the per-template cosines, as HyperDomainNet\'s Evaluator) or a ("A {}", as StyleDomain)')
       .choices(Object.keys(TEMPLATES)).default('imagenet'))
@@ -43,6 +45,7 @@ export function registerEval(program: Command): void {
     .option('--batch <n>', 'images per ONNX Runtime run', integerIn({ min: 1 }), 8)
     .option('--seed <n>', 'first seed; sample i uses seed + i', integerIn({ min: 0, max: 2 ** 32 - 1 }), 0)
     .option('--json', 'print the scores as one JSON object')
+    .addOption(threadsOption())
     .addOption(deviceOption())
     .addHelpText('after', `
 Quality   = mean cosine between the samples' CLIP embeddings and the target: each template's text
@@ -65,18 +68,21 @@ async function runEval(flags: EvalFlags): Promise<void> {
   const target: EvaluationTarget = flags.to !== undefined
     ? { text: flags.to.trim(), templates: templates.templates }
     : { images: await readImageSet(flags.images!) };
-  if ('images' in target) for (const s of target.images.skipped) process.stderr.write(`skipped ${s.name}: ${s.reason}\n`);
+  if ('images' in target) for (const s of target.images.skipped) warnLine(`skipped ${s.name}: ${s.reason}`);
   const targetSays = 'images' in target
     ? `${target.images.images.length} example images (digest ${target.images.digest.slice(0, 12)})`
     : `"${target.text}" through ${templates.says}`;
 
   // A domain file says which parameterisation and layers the generator must be loaded with.
-  const forDomain = await generatorOptionsFor(flags.domain === undefined ? [] : [flags.domain]);
-  const G = await loadGenerator(flags.model, { batch: flags.batch, device: flags.device, downloads: downloadProgress(), ...forDomain });
+  const domains = await domainArgs(flags.domain === undefined ? [] : [flags.domain]);
+  const forDomain = await generatorOptionsFor(domains.map((d) => d.path));
+  const G = await loadGenerator(flags.model, { batch: flags.batch, threads: flags.threads, device: flags.device, downloads: downloadProgress(), ...forDomain });
   const clips: Clip[] = [];
   try {
-    for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, device: flags.device, downloads: downloadProgress() }));
-    const domain = flags.domain === undefined ? undefined : await loadDomainVector(flags.domain, G);
+    for (const name of flags.clip) clips.push(await loadClip(name, { batch: flags.batch, threads: flags.threads, device: flags.device, downloads: downloadProgress() }));
+    const domain = domains.length === 0 ? undefined : await loadWeightedDomains(domains, G);
+    const problem = domain && domainVectorProblem(domain, G);
+    if (problem) throw new UsageError(`--domain ${flags.domain}: the weighted domain vector ${problem}`);
     const tty = process.stderr.isTTY && !flags.json;
     const results = await evaluateDomain(G, clips, {
       target, domain, n: flags.n, seed: flags.seed,

@@ -2,45 +2,53 @@
 import { Command, Option } from 'commander';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import {
-  FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadDomainVector, loadGenerator, mixDomainVectors, numel,
-  readNpy, shapeString, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
-  type Device, type Generator, type NoiseMode, type Tensor,
+  FAMILIES, batchSlice, domainVectorProblem, firstNonFinite, generatorOptionsFor, indexString, loadGenerator, loadWeightedDomains, numel,
+  readNpy, readWFile, shapeString, WFileError, writeImageGrid, writeImagePng, writeNpy, zFromSeeds,
+  type Device, type Generator, type NoiseMode, type Tensor, type WeightedDomain,
 } from '../index.js';
-import { deviceOption, integerIn, numberIn, numberListIn, repeatable, seedList } from './options.js';
+import { domainArgs } from './domain-args.js';
+import { deviceOption, integerIn, modelOption, threadsOption, numberIn, numberListIn, repeatable, seedList } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const NOISE_MODES: NoiseMode[] = ['const', 'random', 'none'];
 const DEFAULT_SEEDS = '0-3';
-const DEFAULT_OUT = './out';
+const DEFAULT_OUTDIR = './out';
 
 const HELP = `
 Latents (one of):
   --seeds LIST   z = numpy.random.RandomState(seed).randn(1, dim), as NVIDIA's generate.py, so a seed
-                 gives the same image as there. Default ${DEFAULT_SEEDS}.
+                 gives the same image as there.
   --z FILE       float .npy of shape [N, dim].
-  --w FILE       float .npy of W [N, dim] or W+ [N, n_latent, dim], used as given (no truncation).
+  --w FILE       W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim] (.npy), or NVIDIA's
+                 projected_w.npz (key "w"); used as given (no truncation). An [n_latent, dim] array is
+                 one W+ image, never n_latent images of W (save those as W+ [n_latent, n_latent, dim]).
 
 Noise: const = the generator's stored noise maps (NVIDIA noise_mode='const', rosinality
 randomize_noise=False); random = fresh N(0, 1), image i of the run drawn from RandomState(--noise-seed + i),
 whatever --batch is; none = zeros.
 
-Domains: a domain file (.dv.safetensors, checked against the generator's weights) or a raw flat .npy
-vector. --domain may be repeated to mix domains; --domain-strength takes one weight for all or one per
-domain (0 = the original domain, 1 = as trained).
+Domains: a domain file (.dv.safetensors, checked against the generator's weights), a raw flat .npy
+vector, or the https URL of a domain file (cached; pin it with #sha256=<hex>). FILE:WEIGHT scales one
+domain (a.dv.safetensors:0.7); --domain may be repeated to add domains, as \`ganvec mix\` does;
+--domain-strength takes one more weight for all or one per domain (0 = the original domain, 1 = as trained).
 
-Outputs: PNGs named seedNNNN.png (or imgNNNN.png for --z/--w rows) in --out, all images tiled in one
---grid PNG, and/or the raw float32 NCHW images in [-1, 1] as --npy. Default: --out ${DEFAULT_OUT}, unless
---grid or --npy is given. 8-bit pixels are uint8(clamp(127.5·x + 128, 0, 255)), as NVIDIA's scripts.
+Outputs, any combination: --outdir DIR, one PNG per image (seedNNNN.png, or imgNNNN.png for --z/--w
+rows); --out FILE.png, one grid of all images with gutters, each labelled with its seed (or row), in a
+layout without empty cells when the count allows (8 images: 4×2; --grid-cols to choose); --npy FILE, the
+raw float32 NCHW images in [-1, 1]. With none of them, --outdir ${DEFAULT_OUTDIR}. --out used to be the
+folder: that is --outdir now, and --out without .png says so. --grid FILE is the older name of --out FILE.
+8-bit pixels are uint8(clamp(127.5·x + 128, 0, 255)), as NVIDIA's scripts.
 
 Examples:
-  $ ganvec generate --model ffhq --seeds 0-7 --truncation 0.7 --out faces
-  $ ganvec generate --model ffhq --seeds 0-15 --domain pixar.dv.safetensors --grid pixar.png
-  $ ganvec generate --model ffhq --seeds 1,5 --domain pixar.dv.safetensors --domain sketch.dv.safetensors \\
-      --domain-strength 0.5,0.5 --out mix
-  $ ganvec generate --model ./network-snapshot.pkl --w latents.npy --noise none --npy images.npy`;
+  ganvec generate --model ffhq --seeds 0-7 --truncation 0.7 --outdir faces
+  ganvec generate --model ffhq --seeds 0-15 --domain pixar.dv.safetensors --out pixar.png
+  ganvec generate --model ffhq --seeds 1,5 --domain pixar.dv.safetensors:0.7 --domain sketch.dv.safetensors:0.5 \\
+      --out mix.png --outdir mix
+  ganvec generate --model ffhq --domain 'https://example.org/pixar.dv.safetensors#sha256=…' --out pixar.png
+  ganvec generate --model ./network-snapshot.pkl --w latents.npy --noise none --npy images.npy`;
 
 interface GenerateCliOptions {
   model: string;
@@ -56,6 +64,7 @@ interface GenerateCliOptions {
   threads?: number;
   device: Device;
   out?: string;
+  outdir?: string;
   grid?: string;
   gridCols?: number;
   npy?: string;
@@ -66,27 +75,30 @@ interface Latents {
   kind: 'z' | 'w';
   rows: Tensor;
   names: string[];
+  /** Each image's label in the grid: its seed, or its row of --z/--w. */
+  labels: string[];
 }
 
 export function registerGenerate(program: Command): void {
   const command = program
     .command('generate')
-    .description('generate images with a StyleGAN2 generator, optionally in trained domains')
-    .requiredOption('--model <name|file>', 'registered generator name (see `ganvec models list`) or checkpoint file (.pt, .pkl, .safetensors); NVIDIA\'s --network works too')
-    .addOption(new Option('--seeds <list>', `seeds such as 0-7,10 (default: ${DEFAULT_SEEDS})`).argParser(seedList).conflicts(['z', 'w']))
+    .description('Generate images with a pretrained generator, in its own domain or in trained domains (mixed, with strengths).')
+    .addOption(modelOption())
+    .addOption(new Option('--seeds <list>', 'seeds such as 0-7,10').argParser(seedList).conflicts(['z', 'w']).default(undefined, JSON.stringify(DEFAULT_SEEDS)))
     .addOption(new Option('--z <file.npy>', 'z latents [N, dim]').conflicts('w'))
-    .option('--w <file.npy>', 'W [N, dim] or W+ [N, n_latent, dim] latents')
-    .option('--truncation <psi>', 'truncation ψ toward the mean W (default: 1, none); or --trunc', numberIn())
+    .option('--w <file.npy|npz>', 'W [N, dim], W+ [N, n_latent, dim] or one W+ [n_latent, dim]; or projected_w.npz')
+    .addOption(new Option('--truncation <psi>', 'truncation ψ toward the mean W; or --trunc').argParser(numberIn()).default(undefined, '1, no truncation'))
     .addOption(new Option('--noise <mode>', 'noise inputs; or --noise-mode').choices(NOISE_MODES).default('const'))
-    .option('--noise-seed <n>', 'seed of --noise random (default: 0)', integerIn({ min: 0, max: 2 ** 32 - 1 }))
-    .option('--domain <file>', 'domain vector: .dv.safetensors or flat .npy (repeat to mix)', repeatable)
-    .option('--domain-strength <s[,s...]>', 'weight of each domain (default: 1)', numberListIn())
+    .addOption(new Option('--noise-seed <n>', 'seed of --noise random').argParser(integerIn({ min: 0, max: 2 ** 32 - 1 })).default(undefined, '0'))
+    .option('--domain <file[:weight]>', 'domain vector: .dv.safetensors, flat .npy or https URL, optionally :weight (repeat to mix)', repeatable)
+    .addOption(new Option('--domain-strength <s[,s...]>', 'weight of each domain').argParser(numberListIn()).default(undefined, '1'))
     .option('--batch <n>', 'images per run of the network', integerIn({ min: 1 }), 1)
-    .option('--threads <n>', 'CPU threads (default: all cores)', integerIn({ min: 1 }))
+    .addOption(threadsOption())
     .addOption(deviceOption())
-    .addOption(new Option('--out <dir>', `write one PNG per image into this directory (default: ${DEFAULT_OUT})`).conflicts('grid'))
-    .option('--grid <file.png>', 'write all images tiled into one PNG')
-    .option('--grid-cols <n>', 'images per grid row (default: ⌈√N⌉)', integerIn({ min: 1 }))
+    .addOption(new Option('--out <file.png>', 'write all images into one labelled grid PNG').conflicts('grid'))
+    .addOption(new Option('--outdir <dir>', 'write one PNG per image into this folder').default(undefined, `${JSON.stringify(DEFAULT_OUTDIR)} without --out or --npy`))
+    .addOption(new Option('--grid <file.png>', 'the older name of --out').hideHelp())
+    .addOption(new Option('--grid-cols <n>', 'images per grid row').argParser(integerIn({ min: 1 })).default(undefined, 'the fullest layout near square'))
     .option('--npy <file.npy>', 'write the raw float32 [N, 3, H, W] images')
     .addHelpText('after', HELP);
   const settings = familySettingOptions();
@@ -117,24 +129,26 @@ function settingValues(options: Option[], given: object): Record<string, string>
 
 async function generate(options: GenerateCliOptions, settings: Record<string, string>): Promise<void> {
   checkCombinations(options);
-  const out = options.out ?? (options.grid || options.npy ? undefined : DEFAULT_OUT);
-  await prepareOutputs(out, options);
-  const given = options.w ? { kind: 'w' as const, path: options.w } : options.z ? { kind: 'z' as const, path: options.z } : undefined;
-  const latentFile = given && { ...given, rows: await readLatentFile(given.path, `--${given.kind}`) };
+  const grid = options.out ?? options.grid;
+  const outdir = options.outdir ?? (grid || options.npy ? undefined : DEFAULT_OUTDIR);
+  await prepareOutputs(outdir, grid, options);
+  const zFile = options.z ? { kind: 'z' as const, path: options.z, rows: await readLatentFile(options.z, '--z') } : undefined;
 
   // Domain files say which parameterisation and layers they need the generator loaded with.
-  const forDomains = await generatorOptionsFor(options.domain ?? []);
+  const domains = await domainArgs(options.domain ?? []);
+  const forDomains = await generatorOptionsFor(domains.map((d) => d.path));
   const G = await loadGenerator(options.model, { batch: options.batch, threads: options.threads, device: options.device, ...forDomains, settings, downloads: downloadProgress() });
   try {
+    const latentFile = options.w ? await wLatents(G, options.w) : zFile;
     const latents = latentsFor(G, latentFile, options.seeds ?? seedList(DEFAULT_SEEDS));
-    const domain = await domainFor(G, options.domain ?? [], options.domainStrength);
-    const images = await render(G, latents, domain, options, out);
+    const domain = await domainFor(G, domains, options.domainStrength);
+    const images = await render(G, latents, domain, options, outdir, Boolean(grid || options.npy));
     const n = latents.rows.shape[0]!;
     const size = `${G.size}×${G.size}`;
-    if (out) process.stdout.write(`wrote ${n} PNG${n === 1 ? '' : 's'} (${size}) to ${out}\n`);
-    if (images && options.grid) {
-      const { rows, cols } = await writeImageGrid(options.grid, images, { cols: options.gridCols });
-      process.stdout.write(`wrote ${options.grid}: ${rows}×${cols} grid of ${size} images\n`);
+    if (outdir) process.stdout.write(`wrote ${n} PNG${n === 1 ? '' : 's'} (${size}) to ${outdir}\n`);
+    if (images && grid) {
+      const { rows, cols } = await writeImageGrid(grid, images, { cols: options.gridCols, labels: latents.labels });
+      process.stdout.write(`wrote ${grid}: ${cols}×${rows} grid (columns×rows) of ${size} images\n`);
     }
     if (images && options.npy) {
       await writeNpy(options.npy, images);
@@ -155,11 +169,16 @@ function checkCombinations(o: GenerateCliOptions): void {
   if (o.domainStrength && o.domainStrength.length !== 1 && o.domainStrength.length !== o.domain!.length) {
     throw new UsageError(`--domain-strength has ${o.domainStrength.length} values for ${o.domain!.length} --domain files: give one, or one per domain`);
   }
-  if (o.gridCols !== undefined && !o.grid) throw new UsageError('--grid-cols needs --grid');
+  const grid = o.out ?? o.grid;
+  if (o.gridCols !== undefined && !grid) throw new UsageError('--grid-cols needs --out FILE.png (the grid)');
+  // --out used to be the folder of per-image PNGs: say so rather than write a grid into a file called `faces`.
+  if (grid && extname(grid).toLowerCase() !== '.png') {
+    throw new UsageError(`${o.out ? '--out' : '--grid'}: the grid is a .png file, got ${grid}; for one PNG per image in a folder use --outdir ${grid}`);
+  }
 }
 
-/** Creates --out and checks that every output can be written, so a typo fails now, not after the images are made. */
-async function prepareOutputs(out: string | undefined, o: GenerateCliOptions): Promise<void> {
+/** Creates --outdir and checks that every output can be written, so a typo fails now, not after the images are made. */
+async function prepareOutputs(outdir: string | undefined, grid: string | undefined, o: GenerateCliOptions): Promise<void> {
   const writable = async (dir: string, what: string) => {
     try {
       await access(dir, constants.W_OK);
@@ -167,15 +186,15 @@ async function prepareOutputs(out: string | undefined, o: GenerateCliOptions): P
       throw new UsageError(`${what}: cannot write into ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   };
-  if (out) {
+  if (outdir) {
     try {
-      await mkdir(out, { recursive: true });
+      await mkdir(outdir, { recursive: true });
     } catch (err) {
-      throw new UsageError(`--out ${out}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new UsageError(`--outdir ${outdir}: cannot create the folder (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    await writable(out, `--out ${out}`);
+    await writable(outdir, `--outdir ${outdir}`);
   }
-  if (o.grid) await writable(dirname(o.grid), `--grid ${o.grid}`);
+  if (grid) await writable(dirname(grid), `${o.out ? '--out' : '--grid'} ${grid}`);
   if (o.npy) await writable(dirname(o.npy), `--npy ${o.npy}`);
 }
 
@@ -187,9 +206,23 @@ async function readLatentFile(path: string, option: string): Promise<Tensor> {
   return t as Tensor;
 }
 
+/** --w as W, W+ or one W+ image (a [n_latent, dim] array is never n_latent images), saying which it read. */
+async function wLatents(G: Generator, path: string): Promise<{ kind: 'w'; path: string; rows: Tensor }> {
+  try {
+    const file = await readWFile(path, G.nLatent, G.styleDim);
+    process.stderr.write(`--w: read ${file.read}\n`);
+    return { kind: 'w', path, rows: file.rows };
+  } catch (err) {
+    if (err instanceof WFileError) throw new UsageError(`--w ${err.message}`);
+    throw err;
+  }
+}
+
 function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: Tensor } | undefined, seeds: number[]): Latents {
   const d = G.styleDim;
-  if (!file) return { kind: 'z', rows: zFromSeeds(seeds, d), names: seeds.map((s) => `seed${String(s).padStart(4, '0')}.png`) };
+  if (!file) {
+    return { kind: 'z', rows: zFromSeeds(seeds, d), names: seeds.map((s) => `seed${String(s).padStart(4, '0')}.png`), labels: seeds.map(String) };
+  }
   const { kind, path, rows } = file;
   const shape = rows.shape;
   const isW = shape.length === 2 && shape[1] === d;
@@ -198,18 +231,18 @@ function latentsFor(G: Generator, file: { kind: 'z' | 'w'; path: string; rows: T
     const wants = kind === 'z' ? `[N, ${d}]` : `W [N, ${d}] or W+ [N, ${G.nLatent}, ${d}]`;
     throw new UsageError(`--${kind} ${path} has shape ${shapeString(shape)}; this generator takes ${wants} with N ≥ 1`);
   }
-  return { kind, rows, names: Array.from({ length: shape[0]! }, (_, i) => `img${String(i).padStart(4, '0')}.png`) };
+  const rowNumbers = Array.from({ length: shape[0]! }, (_, i) => i);
+  return { kind, rows, names: rowNumbers.map((i) => `img${String(i).padStart(4, '0')}.png`), labels: rowNumbers.map((i) => `#${i}`) };
 }
 
-async function domainFor(G: Generator, files: string[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
-  if (files.length === 0) return undefined;
-  const vectors = await Promise.all(files.map((file) => loadDomainVector(file, G)));
-  const weights = files.map((_, i) => strengths?.[strengths.length === 1 ? 0 : i] ?? 1);
-  const mixed = mixDomainVectors(vectors, weights);
-  // Each file was checked as it loaded; strengths (or a sum of several domains) can still blow one up.
+async function domainFor(G: Generator, domains: WeightedDomain[], strengths: number[] | undefined): Promise<Float32Array | undefined> {
+  if (domains.length === 0) return undefined;
+  const weighted = domains.map((d, i) => ({ ...d, weight: d.weight * (strengths?.[strengths.length === 1 ? 0 : i] ?? 1) }));
+  const mixed = await loadWeightedDomains(weighted, G);
+  // Each file was checked as it loaded; weights (or a sum of several domains) can still blow one up.
   const problem = domainVectorProblem(mixed, G);
   if (problem) {
-    const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${files.join(' + ')}`;
+    const mix = strengths ? `--domain-strength ${strengths.join(',')}` : `--domain ${weighted.map((d) => `${d.path}:${d.weight}`).join(' + ')}`;
     throw new UsageError(`${mix}: the mixed domain vector ${problem}`);
   }
   return mixed;
@@ -217,11 +250,10 @@ async function domainFor(G: Generator, files: string[], strengths: number[] | un
 
 /**
  * Runs the generator `batch` images at a time, writing PNGs as they come, with a progress line on a
- * terminal. Returns all images when a grid or an .npy needs them.
+ * terminal. Returns all images when `keep` (a grid or an .npy needs them).
  */
-async function render(G: Generator, latents: Latents, domain: Float32Array | undefined, o: GenerateCliOptions, out: string | undefined) {
+async function render(G: Generator, latents: Latents, domain: Float32Array | undefined, o: GenerateCliOptions, outdir: string | undefined, keep: boolean) {
   const n = latents.rows.shape[0]!;
-  const keep = Boolean(o.grid || o.npy);
   const all = keep ? new Float32Array(n * 3 * G.size * G.size) : undefined;
   const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r${text}\x1b[K`) : undefined;
   const started = performance.now();
@@ -231,7 +263,7 @@ async function render(G: Generator, latents: Latents, domain: Float32Array | und
     // Each chunk draws its own random noise; seeding by the first image's index keeps reruns identical.
     const common = { domain, noise: o.noise, noiseSeed: ((o.noiseSeed ?? 0) + start) >>> 0 };
     const images = latents.kind === 'z' ? await G.generate({ z: rows, truncation: o.truncation, ...common }) : await G.synthesize({ w: rows, ...common });
-    if (out) for (let i = 0; i < count; i++) await writeImagePng(join(out, latents.names[start + i]!), images, i);
+    if (outdir) for (let i = 0; i < count; i++) await writeImagePng(join(outdir, latents.names[start + i]!), images, i);
     all?.set(images.data, start * numel(images.shape.slice(1)));
     const done = start + count;
     progress?.(`generate: ${done}/${n} images, ${((performance.now() - started) / 1000 / done).toFixed(2)} s/image`);

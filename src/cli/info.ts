@@ -18,15 +18,15 @@ interface Description {
 export function registerInfo(program: Command): void {
   program
     .command('info')
-    .description('describe a file: a StyleGAN2 generator (any supported format), a domain file, another checkpoint or a .npy array')
+    .description('Describe a file: a StyleGAN2 generator (any supported format), a domain file, another checkpoint or a .npy array')
     .argument('<file>', 'file to describe')
     .option('--json', 'print as JSON')
     .addHelpText(
       'after',
       `
 Examples:
-  $ ganvec info ~/.cache/ganvec/generator/stylegan2-ffhq-config-f.pt
-  $ ganvec info pixar.dv.safetensors --json`,
+  ganvec info ~/.cache/ganvec/generator/stylegan2-ffhq-config-f.pt
+  ganvec info pixar.dv.safetensors --json`,
     )
     .action(async (file: string, options: { json?: boolean }) => {
       const { json, rows } = await describe(file);

@@ -2,26 +2,32 @@
 import { Command, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import {
-  cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchModel, formatBytes, ganvecHome, loadRegistry, MODEL_KINDS,
+  cachedModelPath, checkFile, DEFAULT_MAX_BYTES, fetchDomainFile, fetchModel, formatBytes, ganvecHome, isUrl, loadRegistry, MODEL_KINDS,
   readRecordedSha256, recordedHashPath, type Registry, type RegistryEntry,
 } from '../registry/index.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const CACHE_HELP = `
-Files are cached in $GANVEC_HOME (default ~/.cache/ganvec), one folder per kind: generator/, clip/.
+Files are cached in $GANVEC_HOME (default: ~/.cache/ganvec), one folder per kind: generator/, clip/, perceptual/.
 Any command that takes a model also accepts the path of a local checkpoint file instead of a name.
-GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.`;
+GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.
+
+Examples:
+  ganvec models list --kind generator
+  ganvec models info ffhq
+  ganvec models download ffhq ViT-B/32
+  ganvec models verify`;
 
 export function registerModels(program: Command): void {
   const models = program
     .command('models')
-    .description('list, download, locate and verify pretrained checkpoints (StyleGAN2 generators and CLIP models)')
+    .description('List, download, locate and verify pretrained checkpoints (StyleGAN2 generators and CLIP models)')
     .addHelpText('after', CACHE_HELP);
 
   models
     .command('list')
-    .description('show the registered models and whether each one is downloaded')
+    .description('Show the registered models and whether each one is downloaded')
     .addOption(new Option('--kind <kind>', 'only this kind').choices(MODEL_KINDS))
     .option('--json', 'print the registry entries as JSON, with their cache paths')
     .action((options: { kind?: string; json?: boolean }) => {
@@ -47,7 +53,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('info')
-    .description('show everything known about one model: source URL, size, sha256, licence, cache path')
+    .description('Show everything known about one model: source URL, size, sha256, licence, cache path')
     .argument('<name>', 'registered name or alias')
     .option('--json', 'print as JSON')
     .action(async (name: string, options: { json?: boolean }) => {
@@ -82,11 +88,15 @@ export function registerModels(program: Command): void {
 
   models
     .command('download')
-    .description('download models into the cache, resuming a partial download and verifying size and sha256')
-    .argument('<names...>', 'registered names or aliases')
+    .description('Download models into the cache, resuming a partial download and verifying size and sha256')
+    .argument('<names...>', 'registered names or aliases, or https URLs of domain files (optionally #sha256=<hex>)')
     .action(async (names: string[]) => {
       const registry = loadRegistry();
-      const entries = names.map((name) => findOrFail(registry, name));
+      const entries = names.filter((name) => !isUrl(name)).map((name) => findOrFail(registry, name));
+      for (const url of names.filter(isUrl)) {
+        const result = await fetchDomainFile(url, downloadProgress());
+        process.stdout.write(`${url}: ${result.downloaded ? 'downloaded' : 'already downloaded and verified'}: ${result.path}\n`);
+      }
       for (const entry of entries) {
         const result = await fetchModel(entry, downloadProgress()).catch((err: Error) => {
           const path = cachedModelPath(entry);
@@ -102,7 +112,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('path')
-    .description('print where a model is (or belongs) in the cache; exits 1 if it is not downloaded')
+    .description('Print where a model is (or belongs) in the cache; exits 1 if it is not downloaded')
     .argument('<name>', 'registered name or alias')
     .action((name: string) => {
       const entry = findOrFail(loadRegistry(), name);
@@ -116,7 +126,7 @@ export function registerModels(program: Command): void {
 
   models
     .command('verify')
-    .description('re-hash cached files against the published (or first-download) sha256; exits 1 on a mismatch')
+    .description('Re-hash cached files against the published (or first-download) sha256; exits 1 on a mismatch')
     .argument('[names...]', 'registered names or aliases (default: every downloaded model)')
     .action(async (names: string[]) => {
       const registry = loadRegistry();

@@ -5,7 +5,7 @@
  */
 import type { DownloadProgress, DownloadSettings } from '../registry/index.js';
 import { formatBytes } from '../registry/index.js';
-import type { StepReport } from '../index.js';
+import { StepRate, formatDuration, stepLine, type StepReport } from '../index.js';
 
 export interface ProgressSink {
   step(report: StepReport): void;
@@ -13,26 +13,12 @@ export interface ProgressSink {
   end(): void;
 }
 
-export function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-/** Steps per second over the recent steps, so a slow first step (graph build) does not skew the ETA. */
-function rate(times: number[]): number {
-  const recent = times.slice(-10);
-  return recent.length / recent.reduce((a, b) => a + b, 0);
-}
-
 export function jsonProgress(out: NodeJS.WritableStream = process.stdout): ProgressSink {
-  const times: number[] = [];
+  const rate = new StepRate();
   return {
     step(r) {
-      times.push(r.seconds);
-      const stepsPerSecond = rate(times);
+      rate.add(r.seconds);
+      const stepsPerSecond = rate.stepsPerSecond;
       out.write(`${JSON.stringify({
         event: 'step', step: r.step, iterations: r.iterations, loss: r.loss, terms: r.terms,
         steps_per_second: stepsPerSecond, eta_seconds: (r.iterations - r.step) / stepsPerSecond,
@@ -46,18 +32,12 @@ export function jsonProgress(out: NodeJS.WritableStream = process.stdout): Progr
 }
 
 export function barProgress(out: NodeJS.WriteStream = process.stderr): ProgressSink {
-  const times: number[] = [];
-  const width = 24;
+  const rate = new StepRate();
   let drawn = false;
   return {
     step(r) {
-      times.push(r.seconds);
-      const stepsPerSecond = rate(times);
-      const filled = Math.round((width * r.step) / r.iterations);
-      const line = `[${'='.repeat(filled)}${' '.repeat(width - filled)}] ${r.step}/${r.iterations}  loss ${r.loss.toFixed(4)}  ` +
-        `${stepsPerSecond >= 1 ? `${stepsPerSecond.toFixed(2)} steps/s` : `${(1 / stepsPerSecond).toFixed(1)} s/step`}  ` +
-        `ETA ${duration((r.iterations - r.step) / stepsPerSecond)}`;
-      out.write(`\r${line}\x1b[K`);
+      rate.add(r.seconds);
+      out.write(`\r${stepLine(r, rate)}\x1b[K`);
       drawn = true;
     },
     message(text) {
@@ -114,7 +94,7 @@ export function downloadProgress(out: NodeJS.WriteStream = process.stderr): Pick
 export function downloadLine(p: DownloadProgress, width: number): string {
   const amount = p.total !== null ? `${formatBytes(p.received)} / ${formatBytes(p.total)}` : formatBytes(p.received);
   const rate = `${formatBytes(p.bytesPerSecond)}/s`;
-  const eta = p.etaSeconds !== null ? `ETA ${duration(p.etaSeconds)}` : '';
+  const eta = p.etaSeconds !== null ? `ETA ${formatDuration(p.etaSeconds)}` : '';
   const percent = p.total ? `${Math.floor((100 * p.received) / p.total)}%`.padStart(4) : '';
   const text = [p.label, percent, amount, rate, eta].filter(Boolean).join('  ');
   const barWidth = Math.min(30, width - text.length - 4);

@@ -1,12 +1,13 @@
 // `ganvec tokenize`: prints CLIP token ids, to check what a prompt becomes or to feed other tools.
 import type { Command } from 'commander';
 import { CONTEXT_LENGTH, END_OF_TEXT, START_OF_TEXT, TextTooLongError, tokenize } from '../index.js';
+import { integerIn } from './options.js';
 import { UsageError } from './run.js';
 
 interface TokenizeFlags {
   truncate?: boolean;
   json?: boolean;
-  contextLength: string;
+  contextLength: number;
 }
 
 export function registerTokenize(program: Command): void {
@@ -19,7 +20,7 @@ export function registerTokenize(program: Command): void {
     .argument('<texts...>', 'one or more texts; quote each one')
     .option('--truncate', `cut a text that is too long, ending it with ${END_OF_TEXT}, instead of failing`)
     .option('--json', 'print a JSON array with one zero-padded array of ids per text')
-    .option('--context-length <n>', 'ids per text, start and end included', String(CONTEXT_LENGTH))
+    .option('--context-length <n>', 'ids per text, start and end included', integerIn({ min: 1 }), CONTEXT_LENGTH)
     .addHelpText(
       'after',
       `
@@ -28,21 +29,13 @@ A text that does not fit the context is an error unless --truncate is given.
 Put -- before texts that start with a dash.
 
 Examples:
-  $ ganvec tokenize "a photo of a cat"
-  49406 320 1125 539 320 2368 49407
-  $ ganvec tokenize --json "pixar style" "a sketch"`,
+  ganvec tokenize "a photo of a cat"           # prints 49406 320 1125 539 320 2368 49407
+  ganvec tokenize --json "pixar style" "a sketch"`,
     )
     .action((texts: string[], flags: TokenizeFlags) => {
-      const contextLength = parseContextLength(flags.contextLength);
-      const ids = tokenizeForCli(texts, contextLength, flags.truncate === true);
+      const ids = tokenizeForCli(texts, flags.contextLength, flags.truncate === true);
       process.stdout.write(flags.json ? formatJson(ids) : formatLines(ids));
     });
-}
-
-function parseContextLength(value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1)) throw new UsageError(`--context-length must be a positive whole number, not "${value}"`);
-  return n;
 }
 
 /** One array of ids per text, padded to the context length. */

@@ -38,8 +38,10 @@ export function fileParameterisation(file: DomainFile): string {
   return file.metadata.parameterisation ?? DEFAULT_PARAMETERISATION;
 }
 
-/** Provenance every written domain file must carry, besides `prompt` or `image_set`. */
-const REQUIRED_METADATA = ['base_model', 'base_fingerprint', 'losses', 'iterations', 'clip_models', 'seed'] as const;
+/** What every written domain file names: the generator its vector is for. */
+const REQUIRED_METADATA = ['base_model', 'base_fingerprint'] as const;
+/** Provenance of a trained file, besides `prompt` or `image_set`; a mix names its `parents` instead, an import the file it came from (`imported_from`). */
+const TRAINING_METADATA = ['losses', 'iterations', 'clip_models', 'seed'] as const;
 /** What reading needs; files written by hand or by other tools may lack the rest. */
 const REQUIRED_TO_READ = ['base_model', 'base_fingerprint', 'layers'] as const;
 
@@ -56,8 +58,9 @@ export function baseModelMetadata(generator: DomainTarget): { base_model: string
 }
 
 /**
- * Writes a domain file atomically. The caller's metadata must hold `base_model`, `base_fingerprint`,
- * `prompt` or `image_set`, `losses`, `iterations`, `clip_models` and `seed`; any other string keys are kept.
+ * Writes a domain file atomically. The caller's metadata must hold `base_model`, `base_fingerprint` and
+ * where the vector came from: `parents` (a mix), `imported_from` (an import), or its training (`prompt` or
+ * `image_set`, `losses`, `iterations`, `clip_models` and `seed`); any other string keys are kept.
  * `format`, `format_version`, `layers` and `tool_version` are always set here.
  */
 export async function writeDomainFile(path: string, file: DomainFile): Promise<void> {
@@ -66,7 +69,10 @@ export async function writeDomainFile(path: string, file: DomainFile): Promise<v
   const total = layers.reduce((n, l) => n + l.dim, 0);
   if (vector.length !== total) throw new Error(`writeDomainFile ${path}: the vector has ${vector.length} values but the layers add up to ${total}`);
   const missing: string[] = REQUIRED_METADATA.filter((key) => metadata[key] === undefined);
-  if (metadata.prompt === undefined && metadata.image_set === undefined) missing.push('prompt or image_set');
+  if (metadata.parents === undefined && metadata.imported_from === undefined) {
+    missing.push(...TRAINING_METADATA.filter((key) => metadata[key] === undefined));
+    if (metadata.prompt === undefined && metadata.image_set === undefined) missing.push('prompt or image_set');
+  }
   if (missing.length > 0) throw new Error(`writeDomainFile ${path}: metadata lacks ${missing.join(', ')}`);
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') throw new TypeError(`writeDomainFile ${path}: metadata ${key} is a ${typeof value}, not a string`);
@@ -162,23 +168,6 @@ async function readDomainVector(path: string, generator: DomainTarget): Promise<
     throw new CheckpointError(path, `its layers (${describe(file.layers)}) are not this generator's (${describe(expected)})`);
   }
   return file.vector;
-}
-
-/** Σ weightᵢ · vectorᵢ: mixes domains (weights need not sum to 1; a single weight scales a domain's strength). */
-export function mixDomainVectors(vectors: readonly Float32Array[], weights: readonly number[]): Float32Array {
-  if (vectors.length === 0) throw new Error('mixDomainVectors: no vectors given');
-  if (weights.length !== vectors.length) {
-    throw new Error(`mixDomainVectors: ${vectors.length} vectors but ${weights.length} weights`);
-  }
-  const size = vectors[0]!.length;
-  const sum = new Float64Array(size);
-  vectors.forEach((v, i) => {
-    if (v.length !== size) throw new Error(`mixDomainVectors: vector ${i} has ${v.length} values, vector 0 has ${size}`);
-    const weight = weights[i]!;
-    if (!Number.isFinite(weight)) throw new Error(`mixDomainVectors: weight ${i} is ${weight}`);
-    for (let k = 0; k < size; k++) sum[k]! += weight * v[k]!;
-  });
-  return Float32Array.from(sum);
 }
 
 async function readFlatNpy(path: string, size: number, layers: DomainLayer[]): Promise<Float32Array> {

@@ -55,7 +55,14 @@ function liveNodes(graph: Graph): Node[] {
   return graph.nodes.filter((n) => live.has(n));
 }
 
-export function toOnnx(graph: Graph): Uint8Array {
+export interface OnnxModelInfo {
+  /** The model's doc_string. */
+  doc?: string;
+  /** ModelProto metadata_props: what ONNX Runtime reports as the model's custom metadata. */
+  metadata?: Record<string, string>;
+}
+
+export function toOnnx(graph: Graph, info: OnnxModelInfo = {}): Uint8Array {
   const g = new ProtoWriter();
   const nodes = liveNodes(graph);
   const used = new Set(nodes.flatMap((n) => n.inputs.map((x) => x.id)));
@@ -77,10 +84,9 @@ export function toOnnx(graph: Graph): Uint8Array {
   for (const node of nodes) {
     for (const y of node.outputs) if (!outputs.has(y.id)) g.message(13, valueInfo(y));
   }
-  return new ProtoWriter()
-    .int(1, IR_VERSION)
-    .string(2, 'ganvec')
-    .message(7, g)
-    .message(8, new ProtoWriter().string(1, '').int(2, OPSET))
-    .finish();
+  const model = new ProtoWriter().int(1, IR_VERSION).string(2, 'ganvec');
+  if (info.doc) model.string(6, info.doc);
+  model.message(7, g).message(8, new ProtoWriter().string(1, '').int(2, OPSET));
+  for (const [key, value] of Object.entries(info.metadata ?? {})) model.message(14, new ProtoWriter().string(1, key).string(2, value));
+  return model.finish();
 }

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import type { Graph } from './graph.js';
 import { toOnnx } from './onnx.js';
 import type { Tensor, TensorData } from '../core/tensor.js';
+import { warn } from '../core/warnings.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -43,6 +44,8 @@ export class Session {
       executionMode: 'sequential',
       enableCpuMemArena: options.memoryArena ?? true,
       enableMemPattern: options.memoryArena ?? true,
+      // `npm run bench -- --profile` sets this: ORT writes a per-node timing file for every session.
+      ...(process.env.GANVEC_ORT_PROFILE ? { enableProfiling: true, profileFilePrefix: process.env.GANVEC_ORT_PROFILE } : {}),
     };
     if (options.device === 'cuda' && !cudaUnavailable) {
       try {
@@ -54,11 +57,10 @@ export class Session {
       } catch (err) {
         cudaUnavailable = true;
         const reason = (err as Error).message.split('\n')[0];
-        process.emitWarning(
+        warn(
           `CUDA is not available (${reason}); running on the CPU, with the same results. onnxruntime-node's CUDA 12 ` +
             'provider comes from its install script, which this package skips: run it with ' +
             '`ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js`.',
-          'GanvecWarning',
         );
       }
     }
@@ -83,6 +85,7 @@ export class Session {
   }
 
   async release(): Promise<void> {
+    if (process.env.GANVEC_ORT_PROFILE) this.session.endProfiling();
     await this.session.release();
   }
 }

@@ -97,16 +97,26 @@ export function imageSetDigest(images: readonly Uint8Array[]): string {
   return createHash('sha256').update(each.join('\n')).digest('hex');
 }
 
+/** Formats by their first bytes, to say what a file that does not decode was meant to be. */
+const SIGNATURES: ReadonlyArray<[string, (b: Buffer) => boolean]> = [
+  ['JPEG', (b) => b[0] === 0xff && b[1] === 0xd8],
+  ['PNG', (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))],
+  ['WebP', (b) => b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP'],
+  ['GIF', (b) => b.toString('latin1', 0, 4) === 'GIF8'],
+];
+
 /**
- * Why these bytes are not a usable image, or undefined. A full decode, not just the header: a
- * truncated JPEG has a readable header and fails only when its pixels are read.
+ * Why these bytes are not a usable image, in plain words, or undefined. A full decode, not just the
+ * header: a truncated JPEG has a readable header and fails only when its pixels are read. libvips'
+ * own messages ("VipsJpeg: premature end of JPEG file …") are not shown: they name its internals.
  */
 async function decodeProblem(bytes: Buffer): Promise<string | undefined> {
+  if (bytes.length === 0) return 'the file is empty';
   try {
     await sharp(bytes).raw().toBuffer();
     return undefined;
-  } catch (err) {
-    // libvips repeats its warnings on further lines; the first says what is wrong.
-    return (err as Error).message.split('\n')[0]!;
+  } catch {
+    const format = SIGNATURES.find(([, matches]) => matches(bytes))?.[0];
+    return format ? `the ${format} data is damaged or cut short` : 'not a JPEG, PNG or WebP image';
   }
 }

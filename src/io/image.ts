@@ -6,12 +6,9 @@
 import sharp from 'sharp';
 import { shapeString, type Tensor } from '../core/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { pixelByte } from './pixels.js';
 
-/**
- * Image `index` of an [N, 3, H, W] batch as interleaved 8-bit RGB (H·W·3 bytes, rows top to bottom).
- * Each step is rounded to float32 as PyTorch computes it; the cast truncates toward zero, so
- * +128 (not +127.5) puts mid-grey exactly on 128 and −1…1 spans 0.5…255.5 before the clamp.
- */
+/** Image `index` of an [N, 3, H, W] batch as interleaved 8-bit RGB (H·W·3 bytes, rows top to bottom; pixelByte). */
 export function imageToRgb8(images: Tensor, index: number): Uint8Array {
   const [n, c, h, w] = checkImages(images);
   if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError(`image index ${index} is outside the batch of ${n}`);
@@ -19,11 +16,7 @@ export function imageToRgb8(images: Tensor, index: number): Uint8Array {
   const rgb = new Uint8Array(plane * c);
   const base = index * c * plane;
   for (let ch = 0; ch < c; ch++) {
-    for (let p = 0; p < plane; p++) {
-      const v = Math.fround(Math.fround(images.data[base + ch * plane + p]! * 127.5) + 128);
-      // NaN fails both comparisons and becomes 0.
-      rgb[p * c + ch] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0;
-    }
+    for (let p = 0; p < plane; p++) rgb[p * c + ch] = pixelByte(images.data[base + ch * plane + p]!);
   }
   return rgb;
 }
@@ -39,34 +32,17 @@ export async function writeImagePng(path: string, images: Tensor, index: number)
   await writeFileAtomic(path, await imagesToPng(images, index));
 }
 
-export interface GridOptions {
-  /** Images per row; default ⌈√N⌉. Unfilled cells of the last row are black. */
-  cols?: number;
+/** Interleaved 8-bit RGB (H·W·3 bytes) as a PNG file, atomically. */
+export async function writeRgbPng(path: string, rgb: Uint8Array, width: number, height: number): Promise<void> {
+  await writeFileAtomic(path, await rgbToPng(rgb, width, height, 3));
 }
 
-/** Every image of a batch tiled row by row into one PNG file, written atomically. */
-export async function writeImageGrid(path: string, images: Tensor, options: GridOptions = {}): Promise<{ rows: number; cols: number }> {
-  const [n, c, h, w] = checkImages(images);
-  const cols = Math.min(n, options.cols ?? Math.ceil(Math.sqrt(n)));
-  if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`a grid needs at least one column, got ${options.cols}`);
-  const rows = Math.ceil(n / cols);
-  const width = cols * w;
-  const grid = new Uint8Array(rows * h * width * c);
-  for (let i = 0; i < n; i++) {
-    const rgb = imageToRgb8(images, i);
-    const left = (i % cols) * w;
-    const top = Math.floor(i / cols) * h;
-    for (let y = 0; y < h; y++) grid.set(rgb.subarray(y * w * c, (y + 1) * w * c), ((top + y) * width + left) * c);
-  }
-  await writeFileAtomic(path, await rgbToPng(grid, width, rows * h, c));
-  return { rows, cols };
-}
-
-function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
+/** Interleaved 8-bit RGB as PNG bytes. */
+export function rgbToPng(rgb: Uint8Array, width: number, height: number, channels: 3): Promise<Buffer> {
   return sharp(rgb, { raw: { width, height, channels } }).png().toBuffer();
 }
 
-function checkImages(images: Tensor): [number, 3, number, number] {
+export function checkImages(images: Tensor): [number, 3, number, number] {
   const [n, c, h, w] = images.shape;
   if (images.shape.length !== 4 || c !== 3 || n === 0) {
     throw new Error(`expected RGB images [N, 3, H, W] with N ≥ 1, got ${shapeString(images.shape)}`);

@@ -5,6 +5,7 @@
 import { clipFromFile, type Clip, type ClipOptions } from '../clip/clip.js';
 import type { Generator, GeneratorOptions } from '../generators/generator.js';
 import { generatorFromFile } from '../generators/load.js';
+import { readLpipsWeights, type LpipsWeights } from '../perceptual/lpips.js';
 import type { DownloadSettings } from './download.js';
 import { resolveModel } from './resolve-model.js';
 
@@ -28,4 +29,19 @@ export async function loadClip(nameOrPath: string, options: LoadClipOptions = {}
   const { download = true, downloads, ...clipOptions } = options;
   const { path, entry } = await resolveModel(nameOrPath, { kind: 'clip', download, ...downloads });
   return clipFromFile(path, clipOptions, entry?.name);
+}
+
+export interface LoadLpipsOptions extends LoadOptions {
+  /** VGG16 trunk: a registered name or a torchvision-style state-dict file (default vgg16-imagenet). */
+  trunk?: string;
+  /** LPIPS lin layers: a registered name or file (default lpips-vgg-v0.1). */
+  lin?: string;
+}
+
+/** LPIPS-VGG16 v0.1 weights: torchvision's ImageNet VGG16 and PerceptualSimilarity's lin layers. */
+export async function loadLpips(options: LoadLpipsOptions = {}): Promise<LpipsWeights> {
+  const { download = true, downloads, trunk = 'vgg16-imagenet', lin = 'lpips-vgg-v0.1' } = options;
+  const vgg = await resolveModel(trunk, { kind: 'perceptual', download, ...downloads });
+  const lins = await resolveModel(lin, { kind: 'perceptual', download, ...downloads });
+  return readLpipsWeights(vgg.path, lins.path);
 }

@@ -2,12 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const MODEL_KINDS = ['generator', 'clip'] as const;
+export const MODEL_KINDS = ['generator', 'clip', 'perceptual'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const FORMATS_BY_KIND = {
   generator: ['rosinality-pt', 'nvidia-pkl', 'pytorch-gan-zoo'],
   clip: ['openai-clip-jit', 'hf-clip'],
+  // LPIPS-VGG16: torchvision's ImageNet trunk and PerceptualSimilarity's lin layers, two files.
+  perceptual: ['torchvision-vgg16', 'lpips-lin'],
 } as const;
 export type ModelFormat = (typeof FORMATS_BY_KIND)[ModelKind][number];
 

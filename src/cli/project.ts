@@ -1,0 +1,71 @@
+// `ganvec project`: find the W whose image looks like a given (aligned) photo, as NVIDIA's projector.py.
+import type { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadGenerator, loadLpips, project, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
+import { downloadProgress } from './progress.js';
+import { modelOption } from './options.js';
+import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
+import { UsageError } from './run.js';
+
+interface ProjectFlags extends ProjectionFlags {
+  model: string;
+  outdir: string;
+}
+
+export function registerProject(program: Command): void {
+  const command = program
+    .command('project')
+    .description('Invert an image into the generator: optimise W (and the noise maps) until the image matches, as NVIDIA\'s projector.py.')
+    .argument('<image>', 'target image, ideally aligned with `ganvec align` (centre-cropped and resized to the generator\'s size)')
+    .addOption(modelOption())
+    .option('--outdir <dir>', 'where to write projected_w.npz, projected_w.npy, proj.png and target.png', './projection');
+  addProjectionOptions(command)
+    .addHelpText('after', `
+The optimisation is projector.py's: start at w_avg (10,000 mapped samples of RandomState(123)), Adam on
+one W (repeated over every W+ row) and the noise maps, learning rate 0.1 ramped up over the first 5% of
+the steps and down over the last 25%, W perturbed by noise fading over the first 75%, the noise maps'
+autocorrelation penalised (weight 1e5) and re-normalised each step. The distance is LPIPS-VGG16 v0.1 as
+richzhang/PerceptualSimilarity defines it (projector.py uses NVIDIA's TorchScript port of it); images
+above 256 px are area-downsampled to 256 first, as there.
+
+Outputs in --outdir: projected_w.npz (key "w", [1, n_latent, dim], as projector.py writes it; generate
+--w reads it), the same W+ as projected_w.npy, proj.png (the projected W with the generator's own noise
+maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's proj.mp4) is not offered.
+
+Examples:
+  ganvec align me.jpg --out me-aligned.png
+  ganvec project me-aligned.png --model ffhq --outdir me
+  ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar`)
+    .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
+}
+
+async function runProject(image: string, flags: ProjectFlags): Promise<void> {
+  const downloads = downloadProgress();
+  const G = await loadGenerator(flags.model, { threads: flags.threads, device: flags.device, downloads });
+  try {
+    let target;
+    try {
+      target = await readTarget(image, G.size);
+    } catch (err) {
+      throw new UsageError(`${image}: not an image that can be read (${(err as Error).message})`);
+    }
+    const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
+    downloads.end();
+    try {
+      await mkdir(flags.outdir, { recursive: true });
+    } catch (err) {
+      throw new UsageError(`--outdir ${flags.outdir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const result = await project(G, target, lpips, {
+      steps: flags.steps, seed: flags.seed, onStep: projectionProgress('project'), session: { threads: flags.threads, device: flags.device },
+    });
+    writeProjectedW(join(flags.outdir, 'projected_w.npz'), result.ws);
+    await writeNpy(join(flags.outdir, 'projected_w.npy'), result.ws);
+    await writeImagePng(join(flags.outdir, 'proj.png'), await G.synthesize({ w: result.ws }), 0);
+    await writeImagePng(join(flags.outdir, 'target.png'), target, 0);
+    process.stdout.write(`wrote ${flags.outdir}/projected_w.npz and projected_w.npy (W+ [1, ${G.nLatent}, ${G.styleDim}]), proj.png, target.png; final LPIPS ${result.dist.toFixed(4)}\n`);
+  } finally {
+    await G.release();
+  }
+}
