@@ -17,8 +17,8 @@ import { fromPytorchGanZoo, pganNetwork } from './pytorch-gan-zoo.js';
 export const pggan: GeneratorFamily<ProgressiveGAN> = {
   name: 'pggan',
   settings: [
-    { name: 'scale', value: 'K', description: 'generate at scale K of the progression (0 = 4x4, 1 = 8x8, …; default the last)' },
-    { name: 'alpha', value: 'A', description: "the fade-in of the output scale, 0 = fully grown … 1 = the previous scale upsampled (default the checkpoint's for its last scale, else 0)" },
+    { name: 'scale', value: 'K', description: 'generate at scale K of the progression (0 = 4x4, 1 = 8x8, …; the last when omitted)' },
+    { name: 'alpha', value: 'A', description: "the fade-in of the output scale, 0 = fully grown … 1 = the previous scale upsampled (when omitted: the checkpoint's at its last scale, else 0)" },
   ],
   configure(arch, values) {
     const last = arch.scales.length - 1;
