@@ -10,6 +10,7 @@ import { benchGenerate } from './generate.js';
 import { benchAlign, benchLpips } from './photo.js';
 import { benchAdaptStepSG3, benchGenerateSG3 } from './stylegan3.js';
 import type { BenchRow } from './measure.js';
+import { benchPgganAdaptStep, benchPgganGenerate } from './pggan.js';
 import { benchWebViewer } from './web-viewer.js';
 
 export interface BenchCase {
@@ -30,6 +31,10 @@ export const CASES: BenchCase[] = [
   { name: 'adapt-1024-b2', run: () => benchAdaptStep(1024, 2), pytorch: 53.4, roofline: 7.2 },
   { name: 'adapt-1024-b4', run: () => benchAdaptStep(1024, 4) },
   { name: 'adapt-1024-b4-micro1', run: () => benchAdaptStep(1024, 4, 1) },
+  { name: 'pggan-generate-256-b1', run: () => benchPgganGenerate(256, 1) },
+  { name: 'pggan-generate-1024-b1', run: () => benchPgganGenerate(1024, 1) },
+  { name: 'pggan-adapt-256-b2', run: () => benchPgganAdaptStep(256, 2) },
+  { name: 'pggan-adapt-1024-b2', run: () => benchPgganAdaptStep(1024, 2) },
   { name: 'web-tiny', run: () => benchWebViewer('tiny') },
   { name: 'web-256', run: () => benchWebViewer(256) },
   { name: 'align-photo', run: benchAlign },

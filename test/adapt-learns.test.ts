@@ -17,6 +17,7 @@ import { loadGenerator } from '../src/registry/load.js';
 import { zFromSeeds } from '../src/generators/latents.js';
 import { runCli } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
+import { coefficientOfVariation, cosine } from './helpers/vector-stats.js';
 
 const GENERATOR = `${GOLDENS}sg2-tiny-a/ckpt.pt`;
 const CLIP = `${GOLDENS}clip-tiny-a/clip_state_dict.pt`;
@@ -26,16 +27,6 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ganvec-learns-'));
 });
 after(() => rm(dir, { recursive: true, force: true }));
-
-function coefficientOfVariation(v: Float32Array): number {
-  const m = Array.from(v, Math.abs);
-  const mean = m.reduce((s, x) => s + x, 0) / m.length;
-  return Math.sqrt(m.reduce((s, x) => s + (x - mean) ** 2, 0) / m.length) / mean;
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  return a.reduce((s, x, i) => s + x * b[i]!, 0) / (Math.hypot(...a) * Math.hypot(...b));
-}
 
 /** 60 steps with the defaults toward `target` (`--to TEXT` or `--images DIR`); the trained vector. */
 async function train(name: string, ...target: string[]): Promise<Float32Array> {

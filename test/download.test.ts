@@ -328,6 +328,24 @@ describe('downloadFile', () => {
     await assert.rejects(downloadFile(o), (err: DownloadError) => err.reason === 'hash' && /recorded at the first download/.test(err.message));
   });
 
+  test('holds a first download to the hash prefix of its torch.hub file name, then records its full hash', async () => {
+    server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
+    const wrong = options(server.url('/model-0badf00d.pth'), { sha256: null, bytes: null, sha256Prefix: '0badf00d' });
+    await assert.rejects(downloadFile(wrong), (err: DownloadError) => {
+      assert.equal(err.reason, 'hash');
+      assert.match(err.message, new RegExp(`expected one starting 0badf00d \\(the hash in its file name\\), got ${checkpoint.sha256}`));
+      return true;
+    });
+    assert.equal(existsSync(wrong.dest), false);
+    assert.equal(existsSync(`${wrong.dest}.sha256`), false);
+
+    const prefix = checkpoint.sha256.slice(0, 8);
+    const right = options(server.url(`/model-${prefix}.pth`), { sha256: null, bytes: null, sha256Prefix: prefix });
+    const result = await downloadFile(right);
+    assert.equal(result.hashRecorded, true);
+    assert.equal(await readFile(`${right.dest}.sha256`, 'utf8'), `${checkpoint.sha256}  model.pt\n`);
+  });
+
   test('a file already in place and verified is not downloaded again', async () => {
     server = await startServer((req, res) => serveBytes(checkpoint.bytes, req, res));
     const o = options(server.url('/model.pt'));

@@ -64,6 +64,20 @@ describe("losses against HyperDomainNet's core/loss.py", () => {
     assertClose(gradient, expected, 1e-4, 'd direction / d adapted');
   });
 
+  it('direction: a zero edit (frozen = adapted, a noiseless generator at d = 0) has loss 1 and the gradient of the edit itself', async () => {
+    const frozen = await golden(SET, 'frozen.npy');
+    const direction = unitVector(Float32Array.from({ length: frozen.shape[1]! }, (_, i) => Math.sin(i + 1)));
+    const n = frozen.shape[0]!;
+    const { value, gradient } = await valueAndGrad(
+      { frozen, adapted: frozen, direction: { data: direction, shape: [direction.length] } }, 'adapted',
+      (_, v) => directionLoss(v.frozen!, v.adapted!, v.direction!),
+    );
+    assert.equal(value, 1);
+    // d/d(adapted) of 1 − mean(edit · Δ): −Δ/N for every sample, not ‖edit‖⁻¹ times that.
+    const expected = new Float32Array(frozen.data.length).map((_, i) => -direction[i % direction.length]! / n);
+    assertClose(gradient, { data: expected, shape: frozen.shape }, 1e-6, 'd direction / d adapted at a zero edit');
+  });
+
   it('indomain: squared differences of pairwise cosines over the n(n−1)/2 pairs', async () => {
     const [m, frozen, adapted, expected] = await Promise.all([
       manifest(), golden(SET, 'frozen.npy'), golden(SET, 'adapted.npy'), golden(SET, 'grad_indomain.npy'),

@@ -63,6 +63,20 @@ describe('the bundled registry', () => {
     for (const e of nada) assert.equal(e.bytes, 132_724_587, e.name);
   });
 
+  test("pytorch_GAN_zoo's four hub checkpoints, BSD, with the hash prefix their file names carry", () => {
+    const hub = { 'celebAHQ-256': [256, '6196db68'], 'celebAHQ-512': [512, '9c72988c'], DTD: [128, '04efa39f'], celeba: [128, '2b0acc76'] } as const;
+    for (const [hubName, [resolution, prefix]] of Object.entries(hub)) {
+      const e = registry.find(hubName)!;
+      assert.equal(e.format, 'pytorch-gan-zoo', hubName);
+      assert.equal(e.resolution, resolution, hubName);
+      assert.equal(e.sha256Prefix, prefix, hubName);
+      assert.equal(e.sha256, null, hubName);
+      assert.match(e.url, new RegExp(`^https://dl\\.fbaipublicfiles\\.com/gan_zoo/PGAN/.*-${prefix}\\.pth$`), hubName);
+      assert.match(e.licence, /^BSD 3-Clause \(facebookresearch\/pytorch_GAN_zoo\)$/, hubName);
+    }
+    assert.equal(registry.find('celebAHQ-256')!.name, 'pgan-celebahq-256');
+  });
+
   test('lookup ignores case and suggests close names for a typo', () => {
     assert.equal(registry.find('FFHQ')?.name, 'stylegan2-ffhq-config-f');
     assert.equal(registry.find('vit-b/32')?.name, 'clip-vit-b-32');
@@ -87,6 +101,8 @@ describe('registry validation', () => {
       entry({ name: 'unpinned-mirror', aliases: [], sha256: null, mirrors: ['https://example.org/y.pt'] }),
       entry({ name: 'url-hash', aliases: [], url: `https://example.org/${'b'.repeat(64)}/x.pt` }),
       entry({ name: 'Has Spaces', aliases: [] }),
+      entry({ name: 'prefix-not-in-url', aliases: [], sha256: null, sha256Prefix: '0123abcd', url: 'https://example.org/x-89abcdef.pth' }),
+      entry({ name: 'prefix-and-hash', aliases: [], sha256Prefix: 'aaaaaaaa', url: 'https://example.org/x-aaaaaaaa.pth' }),
     ];
     assert.throws(
       () => parseRegistry({ models }, 'test.json'),
@@ -99,6 +115,8 @@ describe('registry validation', () => {
           /"unpinned-mirror": "mirrors" need a sha256/,
           /"url-hash": "sha256" differs from the hash in its URL/,
           /"Has Spaces": name must match/,
+          /"prefix-not-in-url": "sha256Prefix" is not the hash in its URL's file name/,
+          /"prefix-and-hash": "sha256Prefix" is for entries whose full sha256 is not published/,
         ]) {
           assert.match(err.message, expected);
         }

@@ -76,7 +76,7 @@ function describeGenerator(path: string, { family, arch, format }: ReadGenerator
     ['parameters', json.parameters.toLocaleString('en-US')],
     ['domain vector', `${json.domainSize.toLocaleString('en-US')} values (${layers.map((l) => `${l.name} ${l.dim}`).join(', ')})`],
     ['fingerprint', json.fingerprint],
-    ['w_avg', json.hasWAvg ? 'stored' : 'absent (estimated from 4,096 samples when truncating)'],
+    ['w_avg', json.hasWAvg ? 'stored' : d.noTruncation ? `none: no truncation (${d.noTruncation})` : 'absent (estimated from 4,096 samples when truncating)'],
   ];
   return { json, rows };
 }

@@ -49,6 +49,8 @@ export interface GeneratorDescription {
   nLatent: number;
   /** Mean W for truncation, when the checkpoint stores one. */
   wAvg?: Float32Array;
+  /** Why truncation does not apply, for a family without a W space to truncate in (the Progressive GAN). */
+  noTruncation?: string;
   layers: ModulatedLayer[];
   sampleInputs: SampleInput[];
   /** Trainable weights of the generator (for `info`). */

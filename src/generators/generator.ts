@@ -155,6 +155,8 @@ export class Generator<A = unknown> {
   /** z → images, with truncation, style mixing, a trained vector and a noise mode. */
   async generate(opts: GenerateOptions): Promise<Tensor> {
     const psi = opts.truncation ?? 1;
+    const { noTruncation, title } = this.description;
+    if (psi !== 1 && noTruncation) throw new Error(`truncation ${psi} does not apply to this ${title} generator: ${noTruncation}`);
     const wAvg = psi === 1 ? undefined : await this.wAvg();
     const wPlus = async (z: Tensor) => {
       const w = toWPlus(await this.mapping(z), this.nLatent);

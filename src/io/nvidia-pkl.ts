@@ -51,15 +51,7 @@ export function parseNvidiaPickle(bytes: Uint8Array, file: string): NvidiaPickle
   const root = unpickleTorchObjects(bytes, file, {
     'torch_utils.persistence._reconstruct_persistent_obj': (args) => reconstructPersistent(args[0]),
   });
-  if (!(root instanceof Map)) {
-    const tensorflow = Array.isArray(root) && root.some((item) => item instanceof PyObject && item.className.startsWith('dnnlib.tflib.'));
-    throw new CheckpointError(
-      file,
-      tensorflow
-        ? 'this is a TensorFlow-era StyleGAN pickle (dnnlib.tflib networks); convert it to PyTorch first with legacy.py from NVlabs/stylegan2-ada-pytorch'
-        : 'not a network pickle: the top level is not a dict',
-    );
-  }
+  if (!(root instanceof Map)) throw new CheckpointError(file, tensorflowPickle(root) ?? 'not a network pickle: the top level is not a dict');
   const networks: Record<string, NvidiaNetwork> = {};
   const other: Record<string, unknown> = {};
   for (const [key, value] of root) {
@@ -70,6 +62,35 @@ export function parseNvidiaPickle(bytes: Uint8Array, file: string): NvidiaPickle
     }
   }
   return { networks, other, root };
+}
+
+/**
+ * What a TensorFlow-era NVIDIA pickle is, and what to use instead. They pickle a tuple (G, D, Gs) of
+ * Network objects whose state holds TensorFlow variables and the source that builds the graph:
+ * progressive_growing_of_gans' `tfutil.Network` (the Progressive GAN, karras2018iclr-*.pkl) and
+ * `dnnlib.tflib.network.Network` (StyleGAN, state version 3; StyleGAN2, version 4, which is what
+ * stylegan2-ada-pytorch's legacy.py converts).
+ */
+function tensorflowPickle(root: unknown): string | undefined {
+  const network = Array.isArray(root) ? root.find((item): item is PyObject => item instanceof PyObject && /^(tfutil|dnnlib\.tflib\.network)\.Network$/.test(item.className)) : undefined;
+  if (!network) return undefined;
+  if (network.className === 'tfutil.Network') {
+    return (
+      "this is a TensorFlow-era Progressive GAN pickle (NVIDIA's tfutil.Network, as karras2018iclr-*.pkl are); ganvec runs no TensorFlow networks " +
+      "and reads the Progressive GAN as facebookresearch/pytorch_GAN_zoo saves it: use one of its PGAN checkpoints (`ganvec models list`: pgan-celebahq-256, pgan-celebahq-512, …)"
+    );
+  }
+  const version = network.state instanceof Map ? network.state.get('version') : undefined;
+  if (typeof version === 'number' && version < 4) {
+    return (
+      `this is a TensorFlow-era StyleGAN pickle (the first StyleGAN's dnnlib.tflib networks, version ${version}); ganvec reads StyleGAN2, ` +
+      "and stylegan2-ada-pytorch's legacy.py converts only StyleGAN2's TensorFlow pickles: use a StyleGAN2 checkpoint (`ganvec models list`)"
+    );
+  }
+  return (
+    "this is a TensorFlow-era StyleGAN pickle (StyleGAN2's dnnlib.tflib networks); ganvec runs no TensorFlow networks: convert it to PyTorch first with " +
+    'legacy.py from NVlabs/stylegan2-ada-pytorch (`python legacy.py --source=IN.pkl --dest=OUT.pkl`), or use a PyTorch pickle from `ganvec models list`'
+  );
 }
 
 function reconstructPersistent(meta: unknown): PersistentObject {

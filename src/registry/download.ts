@@ -64,6 +64,8 @@ export interface DownloadOptions extends DownloadSettings {
   dest: string;
   /** Expected sha256; when null, the first download's hash is recorded beside the file and checked later. */
   sha256?: string | null;
+  /** What the sha256 of a first download (no sha256 given or recorded) must start with (torch.hub's file-name hashes). */
+  sha256Prefix?: string | null;
   bytes?: number | null;
   /** Short name for messages and the progress bar. */
   label?: string;
@@ -151,10 +153,11 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   }
 }
 
-type ResolvedOptions = Required<Omit<DownloadOptions, 'onProgress' | 'onTransferStart' | 'sha256' | 'bytes'>> & {
+type ResolvedOptions = Required<Omit<DownloadOptions, 'onProgress' | 'onTransferStart' | 'sha256' | 'sha256Prefix' | 'bytes'>> & {
   onProgress: DownloadOptions['onProgress'];
   onTransferStart: DownloadOptions['onTransferStart'];
   sha256: string | null;
+  sha256Prefix: string | null;
   bytes: number | null;
 };
 
@@ -176,6 +179,7 @@ function withDefaults(options: DownloadOptions): ResolvedOptions {
     onProgress: options.onProgress,
     onTransferStart: options.onTransferStart,
     sha256: options.sha256 ?? null,
+    sha256Prefix: options.sha256Prefix ?? null,
     bytes: options.bytes ?? null,
   };
 }
@@ -199,6 +203,10 @@ async function downloadFrom(url: string, expected: string | null, o: ResolvedOpt
       'hash',
       `sha256 mismatch for ${o.label} from ${url}: expected ${expected}${recorded}, got ${actual.sha256}; the download was removed`,
     );
+  }
+  if (expected === null && o.sha256Prefix !== null && !actual.sha256.startsWith(o.sha256Prefix)) {
+    await rm(part, { force: true });
+    throw new DownloadError('hash', `sha256 mismatch for ${o.label} from ${url}: expected one starting ${o.sha256Prefix} (the hash in its file name), got ${actual.sha256}; the download was removed`);
   }
   const hashRecorded = expected === null;
   if (hashRecorded) {

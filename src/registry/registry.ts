@@ -6,7 +6,7 @@ export const MODEL_KINDS = ['generator', 'clip', 'perceptual'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const FORMATS_BY_KIND = {
-  generator: ['rosinality-pt', 'nvidia-pkl'],
+  generator: ['rosinality-pt', 'nvidia-pkl', 'pytorch-gan-zoo'],
   clip: ['openai-clip-jit', 'hf-clip'],
   // LPIPS-VGG16: torchvision's ImageNet trunk and PerceptualSimilarity's lin layers, two files.
   perceptual: ['torchvision-vgg16', 'lpips-lin'],
@@ -28,6 +28,11 @@ export interface RegistryEntry {
   bytes: number | null;
   /** Lower-case hex SHA-256, or null where none is published (recorded on first download instead). */
   sha256: string | null;
+  /**
+   * The leading hex digits of the SHA-256 where only they are published: torch.hub's file names end in
+   * them (`…-6196db68.pth`). The first download must start with them; its full hash is then recorded.
+   */
+  sha256Prefix?: string | null;
   licence: string;
   description: string;
 }
@@ -65,6 +70,7 @@ export function loadRegistry(file = registryPath()): Registry {
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+const SHA256_PREFIX_PATTERN = /^[0-9a-f]{8,63}$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Validates the whole document and reports every problem at once, so a broken registry is fixed in one pass. */
@@ -128,6 +134,12 @@ function parseEntry(raw: unknown, problem: (what: string) => void): RegistryEntr
   }
   const url = text('url');
   checkUrl(url, problem);
+  const sha256Prefix = raw.sha256Prefix ?? null;
+  if (sha256Prefix !== null) {
+    if (!(typeof sha256Prefix === 'string' && SHA256_PREFIX_PATTERN.test(sha256Prefix))) problem('"sha256Prefix" must be 8 to 63 lower-case hex digits');
+    else if (sha256 !== null) problem('"sha256Prefix" is for entries whose full sha256 is not published: give one of the two');
+    else if (!url.split('/').at(-1)!.includes(`-${sha256Prefix}.`)) problem('"sha256Prefix" is not the hash in its URL\'s file name (name-<prefix>.ext)');
+  }
   const mirrors = raw.mirrors ?? [];
   if (!Array.isArray(mirrors) || !mirrors.every((m) => typeof m === 'string')) problem('"mirrors" must be an array of URLs');
   else {
@@ -150,6 +162,7 @@ function parseEntry(raw: unknown, problem: (what: string) => void): RegistryEntr
     mirrors: mirrors as string[],
     bytes: raw.bytes as number | null,
     sha256: sha256 as string | null,
+    sha256Prefix: sha256Prefix as string | null,
     licence,
     description,
   };

@@ -50,6 +50,7 @@ export async function fetchModel(entry: RegistryEntry, options: FetchModelOption
     mirrors: entry.mirrors,
     dest: cachedModelPath(entry, home),
     sha256: entry.sha256,
+    sha256Prefix: entry.sha256Prefix,
     bytes: entry.bytes,
     label: entry.name,
     onTransferStart() {
