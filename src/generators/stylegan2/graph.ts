@@ -11,10 +11,11 @@
  */
 import type { Graph, Value } from '../../engine/graph.js';
 import {
-  add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reduceMean, reshape, rsqrt, slice, square,
+  add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reshape, rsqrt, square,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../core/tensor.js';
 import type { LayerHooks, ModulatedLayer } from '../family.js';
+import { latentRow, styleMapping } from '../style-graph.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
 import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
 
@@ -99,19 +100,12 @@ function dense(g: Graph, P: Prepared, d: DenseWeights, x: Value): Value {
   return add(matmul(x, constant(g, weightT)), g.constant(bias, [bias.length]));
 }
 
-/** z [N, D] → w [N, D]: pixel norm, then dense + lrelu·√2 layers. */
+/** z [N, zDim] → w [N, wDim] (style-graph.ts). */
 export function mappingNetwork(g: Graph, G: StyleGAN2, z: Value): Value {
   const P = prepare(G);
-  let x = mul(z, rsqrt(add(reduceMean(square(z), [1], true), 1e-8)));
-  for (const layer of G.mapping) x = mul(leakyRelu(dense(g, P, layer, x), 0.2), SQRT2);
-  return x;
+  return styleMapping(z, G.mapping.length, (i, x) => dense(g, P, G.mapping[i]!, x));
 }
 
-/** Row `i` of W+ [N, L, D] as [N, D]. */
-function latentRow(ws: Value, i: number): Value {
-  const [n, , d] = ws.shape as [number, number, number];
-  return reshape(slice(ws, 1, i, i + 1), [n, d]);
-}
 
 /** The synthesis convs and ToRGB layers as parameterisations see them, in synthesis order. */
 export function modulatedLayers(G: StyleGAN2): ModulatedLayer[] {

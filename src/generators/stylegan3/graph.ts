@@ -14,10 +14,11 @@
  */
 import type { Graph, Value } from '../../engine/graph.js';
 import {
-  add, clip, concat, conv, div, leakyRelu, matmul, mul, neg, reduceMean, reduceSum, reshape, rsqrt, sin, slice, sqrt, square, sub,
+  add, clip, concat, conv, div, matmul, mul, neg, reduceMean, reduceSum, reshape, rsqrt, sin, slice, sqrt, square, sub,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../core/tensor.js';
 import type { LayerHooks, ModulatedLayer } from '../family.js';
+import { latentRow, styleMapping } from '../style-graph.js';
 import type { DenseWeights, StyleGAN3, SynthesisInputWeights, SynthesisLayerWeights } from './architecture.js';
 import { filteredLrelu } from './filtered-lrelu.js';
 
@@ -89,19 +90,12 @@ function dense(g: Graph, P: Prepared, d: DenseWeights, x: Value): Value {
   return add(matmul(x, constant(g, P.dense.get(d)!)), g.constant(d.bias, [d.bias.length]));
 }
 
-/** z [N, zDim] → w [N, wDim]: pixel norm, then dense + lrelu·√2 layers. */
+/** z [N, zDim] → w [N, wDim] (style-graph.ts). */
 export function mappingNetwork(g: Graph, G: StyleGAN3, z: Value): Value {
   const P = prepare(G);
-  let x = mul(z, rsqrt(add(reduceMean(square(z), [1], true), 1e-8)));
-  for (const layer of G.mapping) x = mul(leakyRelu(dense(g, P, layer, x), 0.2), SQRT2);
-  return x;
+  return styleMapping(z, G.mapping.length, (i, x) => dense(g, P, G.mapping[i]!, x));
 }
 
-/** Row `i` of W+ [N, L, D] as [N, D]. */
-function latentRow(ws: Value, i: number): Value {
-  const [n, , d] = ws.shape as [number, number, number];
-  return reshape(slice(ws, 1, i, i + 1), [n, d]);
-}
 
 const column = (x: Value, i: number) => slice(x, 1, i, i + 1); // [N, k] → [N, 1]
 
