@@ -17,6 +17,7 @@ import { runCli, type CliResult } from './helpers/cli.js';
 const SG3T = `${GOLDENS}sg3t-tiny-a/network-snapshot.pkl`;
 const SG3R = `${GOLDENS}sg3r-tiny-a/network-snapshot.pkl`;
 const SG2 = `${GOLDENS}sg2-tiny-a/ckpt.pt`;
+const PGAN = `${GOLDENS}pgan-tiny-a/checkpoint.pth`;
 
 let dir: string;
 before(async () => {
@@ -77,6 +78,12 @@ describe('ganvec video', { concurrency: true }, () => {
     const out = join(dir, 'walk.gif');
     await ok(['video', '--model', SG2, '--seeds', '3', '--num-keyframes', '2', '--w-frames', '2', '--trunc', '0.7', '--fps', '10', '--out', out]);
     assert.deepEqual(await probe(out), { codec: 'gif', width: 32, height: 32, frames: 4 });
+  });
+
+  test('the Progressive GAN too: a walk into a domain as a GIF (no truncation: W is z)', async () => {
+    const out = join(dir, 'pgan.gif');
+    await ok(['video', '--model', PGAN, '--walk', 'domain', '--domain', `${GOLDENS}pgan-tiny-a/domain.npy`, '--seeds', '1', '--frames', '3', '--fps', '10', '--out', out]);
+    assert.deepEqual(await probe(out), { codec: 'gif', width: 32, height: 32, frames: 3 });
   });
 
   test('StyleGAN3-R domain walk as animated WebP: --frames frames, looping', async () => {
