@@ -151,6 +151,26 @@ describe('the exported model reproduces ganvec generate', { concurrency: true },
     assert.ok(error < EXACT, `relative error ${error}`);
   });
 
+  for (const [family, file, psi] of [
+    ['StyleGAN3-T', 'sg3t-tiny-a/network-snapshot.pkl', 0.7],
+    ['StyleGAN3-R', 'sg3r-tiny-a/network-snapshot.pkl', 1],
+    ['the Progressive GAN', 'pgan-tiny-a/checkpoint.pth', 1],
+  ] as const) {
+    test(`${family}: the same export, with its golden domain vector, truncation ${psi}`, async (t) => {
+      const other = await loadGenerator(`${GOLDENS}${file}`);
+      try {
+        const domain = (await golden(file.split('/')[0]!, 'domain.npy')).data;
+        const { model } = await exportOnnx(other, { batch: 2 });
+        const ours = await runModel(model, feeds(other, { name: 'z', t: zFromSeeds([4, 9], other.styleDim) }, psi, 'const', domain));
+        const error = relativeError(ours, await generatedHere(other, [4, 9], { truncation: psi === 1 ? undefined : psi, domain }));
+        t.diagnostic(`relative error ${error.toExponential(2)}`);
+        assert.ok(error < EXACT, `relative error ${error}`);
+      } finally {
+        await other.release();
+      }
+    });
+  }
+
   test('onnxruntime-web (wasm, in Node) loads and runs the same model with the same images', async (t) => {
     const web = await import('onnxruntime-web');
     web.env.wasm.numThreads = 1;
