@@ -47,7 +47,7 @@ const stack = (parts: Tensor[]): Tensor => ({
 });
 const z = zFromSeeds([0, 1, 2, 3], G.styleDim);
 const rows = [];
-for (const file of [undefined, fromImages, fromText, mix]) rows.push(await G.generate({ z, truncation: 0.7, domain: file && await loadDomainVector(file, G) }));
+for (const file of [undefined, fromImages, fromText, mix]) rows.push(await G.generate({ z, truncation: 0.7, domain: file === undefined ? undefined : await loadDomainVector(file, G) }));
 await writeImageGrid(join(outdir, 'domains.png'), stack(rows), { cols: 4, rowLabels: ['original', 'images', 'text', 'mix'] });
 
 const strengths = [0, 0.25, 0.5, 0.75, 1, 1.5];
