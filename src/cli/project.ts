@@ -36,7 +36,7 @@ maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's 
 Examples:
   ganvec align me.jpg --out me-aligned.png
   ganvec project me-aligned.png --model ffhq --outdir me
-  ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar`)
+  ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar.png`)
     .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
 }
 

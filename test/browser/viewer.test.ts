@@ -59,7 +59,7 @@ after(async () => {
 
 async function referencePixels(args: string[]): Promise<Buffer> {
   const out = join(dir, `ref-${Math.random().toString(36).slice(2)}`);
-  const r = await runCli(['generate', '--model', SG2, ...args, '--out', out]);
+  const r = await runCli(['generate', '--model', SG2, ...args, '--outdir', out]);
   assert.equal(r.code, 0, r.stderr);
   const seed = args[args.indexOf('--seeds') + 1]!;
   return sharp(join(out, `seed${seed.padStart(4, '0')}.png`)).raw().toBuffer();
