@@ -18,7 +18,7 @@ import type { Generator } from '../src/generators/generator.js';
 import { readNpy } from '../src/io/npy.js';
 import { loadGenerator } from '../src/registry/load.js';
 import { golden, GOLDENS, relativeError } from './helpers/golden.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runCliOk } from './helpers/cli.js';
 
 const SG2 = `${GOLDENS}sg2-tiny-a/ckpt.pt`;
 const ADA = `${GOLDENS}sg2ada-tiny-a/network-snapshot.pkl`;
@@ -30,11 +30,7 @@ let a: string;
 let b: string;
 let domainA: Float32Array;
 
-async function ok(args: string[]): Promise<string> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = async (args: string[]): Promise<string> => (await runCliOk(args)).stdout;
 
 /** What `ganvec generate` computes (its render loop calls exactly this), in this process: cheaper than a CLI run. */
 async function generatedHere(G_: Generator, seeds: number[], opts: { truncation?: number; domain?: Float32Array; noise?: 'const' | 'none' | 'random'; noiseSeed?: number } = {}): Promise<Float32Array> {

@@ -13,7 +13,7 @@ import type { Tensor } from '../src/core/tensor.js';
 import { readDomainFile } from '../src/domains/domain-file.js';
 import { readNpy } from '../src/io/npy.js';
 import { assertClose, GOLDENS } from './helpers/golden.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runCliOk } from './helpers/cli.js';
 
 const FIXTURES = new URL('fixtures/import/', import.meta.url).pathname;
 const SG2 = `${GOLDENS}sg2-tiny-a/`;
@@ -26,11 +26,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function ok(args: string[]): Promise<string> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
+const ok = async (args: string[]): Promise<string> => (await runCliOk(args)).stdout;
 
 async function failsWith(args: string[], expected: RegExp): Promise<void> {
   const r = await runCli(args);

@@ -7,17 +7,13 @@ import { after, before, describe, test } from 'node:test';
 import { readNpy } from '../src/io/npy.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { runCli, runCliOk } from './helpers/cli.js';
 
 const SET = 'pgan-tiny-a';
 const PGAN = `${GOLDENS}${SET}/`;
 const FORWARD = 1e-4;
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
-  return r;
-}
+const ok = runCliOk;
 
 let dir: string;
 before(async () => {

@@ -7,16 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { readNpy } from '../src/io/npy.js';
 import type { Tensor } from '../src/core/tensor.js';
 import { assertClose, golden, GOLDENS, relativeError } from './helpers/golden.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { runCli, runCliOk } from './helpers/cli.js';
 
 const FORWARD = 1e-4;
 const SETS = ['sg3t-tiny-a', 'sg3r-tiny-a'] as const;
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
-  return r;
-}
+const ok = runCliOk;
 
 let dir: string;
 before(async () => {

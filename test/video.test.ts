@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { domainWalk, latentWalk, loadGenerator, toWPlus, truncate, zFromSeeds, type Generator } from '../src/index.js';
 import { golden, GOLDENS, relativeError } from './helpers/golden.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import { runCli, runCliOk } from './helpers/cli.js';
 
 const SG3T = `${GOLDENS}sg3t-tiny-a/network-snapshot.pkl`;
 const SG3R = `${GOLDENS}sg3r-tiny-a/network-snapshot.pkl`;
@@ -25,11 +25,7 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-async function ok(args: string[]): Promise<CliResult> {
-  const r = await runCli(args);
-  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
-  return r;
-}
+const ok = runCliOk;
 
 async function failsWith(args: string[], expected: RegExp, env?: Record<string, string>): Promise<void> {
   const r = await runCli(args, { env });

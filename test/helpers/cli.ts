@@ -1,4 +1,5 @@
 /** Runs the `ganvec` CLI from source, as a user would, and collects its output. */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -39,4 +40,11 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRes
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** runCli for a run that must succeed: fails the test with the command and its stderr otherwise. */
+export async function runCliOk(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const r = await runCli(args, options);
+  assert.equal(r.code, 0, `ganvec ${args.join(' ')} failed:\n${r.stderr}`);
+  return r;
 }
