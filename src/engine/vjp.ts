@@ -6,7 +6,7 @@
  */
 import type { Node, Value } from './graph.js';
 import {
-  add, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
+  add, cast, clip, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
   sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square,
 } from './ops.js';
 import { numel, shapeString } from '../core/tensor.js';
@@ -90,11 +90,13 @@ export const vjpRules: Record<string, VjpRule> = {
     const y = n.outputs[0]!;
     return [mul(g0(gys), mul(y, sub(1, y)))];
   },
-  // Slopes are built as Where with scalar branches, then one Mul: a Where with full-size branches runs
-  // 3x slower in ONNX Runtime, and these sit on every activation of the generator's backward pass.
+  // These sit on every activation of the generator's backward pass. The slope is read off the output
+  // (for α ≥ 0 it has the input's sign), so the pre-activation need not be kept for the backward pass,
+  // and is built as Cast + Clip, not Where: ONNX Runtime's Where runs about 2x slower than the two.
   LeakyRelu: (n, gys) => {
     const alpha = (n.attrs.alpha as { float: number }).float;
-    return [mul(g0(gys), where(greater(n.inputs[0]!, 0), 1, alpha))];
+    if (!(alpha >= 0 && alpha <= 1)) throw new Error(`grad: LeakyRelu slopes outside [0, 1] are not supported (alpha ${alpha})`);
+    return [mul(g0(gys), clip(cast(greater(n.outputs[0]!, 0), 'float32'), alpha, 1))];
   },
   Clip: (n, gys) => {
     const [x, lo, hi] = n.inputs as [Value, Value, Value];
