@@ -6,11 +6,13 @@
  * d = 0 and the first edit E(B) − E(A) is never the exactly-zero vector whose normalisation would blow
  * the first gradient up ~1e8 times and fill Adam's second moment with it (what ganvec 0.1 did).
  *
- * A DrawSource hands out each step's draws: seeded (`seededDraws`, a RandomState per (seed, step), so a
+ * A DrawSource hands out each step's draws: seeded (`seededDraws`, a RandomState per (seed, step) for the
+ * latents and the crossovers and a NormalStream seeded from it for the noise maps, so a
  * resumed run sees what the uninterrupted run would have seen), or replayed from a file (draws-file.ts).
  */
 import { numel, type Tensor } from '../core/tensor.js';
 import { RandomState } from '../core/random-state.js';
+import { NormalStream } from '../core/normal-stream.js';
 
 /** The draws of one generator call. */
 export interface CallDraws {
@@ -56,9 +58,11 @@ export function seededDraws(shape: DrawShape, seed: number, mixing: number): Dra
       const mixes = mixing > 0 && rng.random() < mixing;
       const z2 = mixes ? { data: rng.randn(batch * styleDim), shape: [batch, styleDim] } : undefined;
       // random.randint(1, n_latent − 1), once per call.
+      // The noise maps (millions of values a step at 1024 px) come from a fast stream of their own.
+      const noise = new NormalStream(Math.floor(rng.random() * 2 ** 32));
       const call = (): CallDraws => ({
         inject: mixes ? 1 + Math.floor(rng.random() * (nLatent - 1)) : nLatent,
-        noises: sampleShapes.map((s) => ({ data: rng.randn(batch * numel(s)), shape: [batch, ...s] })),
+        noises: sampleShapes.map((s) => ({ data: noise.fill(new Float32Array(batch * numel(s))), shape: [batch, ...s] })),
       });
       const frozen = call();
       return { z, z2, frozen, adapted: call() };
