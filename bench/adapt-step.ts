@@ -12,7 +12,7 @@ import { seededDraws } from '../src/train/step-draws.js';
 import { Generator } from '../src/generators/generator.js';
 import { stylegan2 } from '../src/generators/stylegan2/family.js';
 import { drawShape } from '../src/train/loop.js';
-import { createStepRunner } from '../src/train/step-runner.js';
+import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
 import { RandomState } from '../src/core/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
@@ -21,7 +21,9 @@ function stylegan2Generator(size: number): Generator {
   return new Generator(stylegan2, fromRosinality(randomRosinalityStateDict({ size })), { format: 'random', path: '-', fingerprint: '-' });
 }
 
-export async function benchAdaptStep(size: number, batch: number, microBatch = batch, G: Generator = stylegan2Generator(size), title = ''): Promise<BenchRow[]> {
+/** `microBatch` 'default': what `adapt` chooses on this machine when --micro-batch is not given. */
+export async function benchAdaptStep(size: number, batch: number, micro: number | 'default' = batch, G: Generator = stylegan2Generator(size), title = ''): Promise<BenchRow[]> {
+  const microBatch = micro === 'default' ? chooseMicroBatch(batch, size, 1) : micro;
   const arch = { styleDim: G.styleDim, nLatent: G.nLatent };
   const clip = randomClipWeights('ViT-B/32');
   const step = await createStepRunner({ generator: G, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
@@ -41,7 +43,7 @@ export async function benchAdaptStep(size: number, batch: number, microBatch = b
   const seconds = await timeRuns(() => step.run(inputs), size >= 1024 ? 1 : 2);
   await step.release();
   const drawSeconds = await timeRuns(async () => draws(), 2);
-  const how = microBatch < batch ? `, micro-batch ${microBatch}` : '';
+  const how = micro === 'default' ? `, default (micro-batch ${microBatch})` : microBatch < batch ? `, micro-batch ${microBatch}` : '';
   const rows: BenchRow[] = [
     { name: `adapt step ${title}${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds + drawSeconds, unit: 's/step' },
     { name: `  of which drawing z and both calls' noise maps (host)`, value: drawSeconds, unit: 's of host work per step' },
