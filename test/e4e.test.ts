@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import { readCheckpoint } from '../src/io/checkpoint.js';
 import type { NamedTensors } from '../src/io/named-tensors.js';
 import { readRgb } from '../src/faces/align-photo.js';
-import { e4eWeightsFrom, readE4e } from '../src/encoders/e4e.js';
-import { E4eEncoder, e4eInput } from '../src/encoders/e4e-encoder.js';
+import { e4eLayout, e4eWeightsFrom, readE4e } from '../src/encoders/e4e.js';
+import { checkE4eFits, E4eEncoder, e4eInput } from '../src/encoders/e4e-encoder.js';
 import { assertClose, golden, GOLDENS } from './helpers/golden.js';
 
 const SET = 'e4e-tiny-a';
@@ -53,16 +53,14 @@ test('a generator, a pSp encoder of another kind and a damaged e4e are refused, 
   assert.throws(() => e4eWeightsFrom(reshaped, OPTS), /latent_avg has shape \[7, 32\]; expected \[8, 32\] or \[32\]/);
 });
 
-test('the encoder refuses a generator of another size or W+ layout', async () => {
-  const encoder = await E4eEncoder.fromFile(CKPT, { threads: 1 });
-  try {
-    encoder.check({ size: 32, nLatent: 8, styleDim: 32 }, 'sg3r-tiny-a');
-    assert.throws(
-      () => encoder.check({ size: 32, nLatent: 8, styleDim: 64 }, 'sg2-tiny-a'),
-      /e4e\.pt gives W\+ \[8, 32\] for a 32 px generator; sg2-tiny-a is 32 px with W\+ \[8, 64\]: use the generator the encoder was trained with/,
-    );
-    assert.throws(() => encoder.check({ size: 1024, nLatent: 8, styleDim: 32 }, 'big'), /big is 1024 px/);
-  } finally {
-    await encoder.release();
-  }
+test('the encoder refuses a generator of another size or W+ layout, before building its session', async () => {
+  const tiny = { name: 'sg3r-tiny-a', size: 32, nLatent: 8, styleDim: 32 };
+  const w = await readE4e(CKPT);
+  checkE4eFits(e4eLayout(w), CKPT, tiny);
+  assert.throws(
+    () => checkE4eFits(e4eLayout(w), 'e4e.pt', { ...tiny, name: 'sg2-tiny-a', styleDim: 64 }),
+    /^Error: the e4e encoder e4e\.pt gives W\+ \[8, 32\] for a 32 px generator; sg2-tiny-a is 32 px with W\+ \[8, 64\]: use the generator the encoder was trained with$/,
+  );
+  await assert.rejects(E4eEncoder.fromWeights(w, CKPT, { generator: { ...tiny, name: 'big', size: 1024 } }), /big is 1024 px with W\+ \[8, 32\]/);
+  await assert.rejects(E4eEncoder.fromWeights(w, CKPT, { generator: { ...tiny, name: 'ffhq', nLatent: 18 } }), /ffhq is 32 px with W\+ \[18, 32\]/);
 });

@@ -63,9 +63,15 @@ export interface E4eWeights {
   styleganSize: number;
 }
 
-/** The W+ rows and width an e4e gives. */
-export function e4eShape(w: E4eWeights): { rows: number; dim: number } {
-  return { rows: w.styles.length, dim: w.styles[0]!.linearBias.shape[1]! };
+/** What an e4e gives: W+ [rows, dim] for a generator of styleganSize pixels. */
+export interface E4eLayout {
+  rows: number;
+  dim: number;
+  styleganSize: number;
+}
+
+export function e4eLayout(w: E4eWeights): E4eLayout {
+  return { rows: w.styles.length, dim: w.styles[0]!.linearBias.shape[1]!, styleganSize: w.styleganSize };
 }
 
 function convWithBias(tensors: NamedTensors, name: string, shape: (number | undefined)[]): Conv {
