@@ -30,7 +30,7 @@ richzhang/PerceptualSimilarity defines it (projector.py uses NVIDIA's TorchScrip
 above 256 px are area-downsampled to 256 first, as there.
 
 --encoder e4e instead runs encoder4editing's FFHQ encoder (pSp with the IR-SE50 Encoder4Editing; downloaded
-on first use, about 1.2 GB) once: the image resized to 256 px as its training did, W+ out in seconds, a
+on first use, over 1 GB) once: the image resized to 256 px as its training did, W+ out in seconds, a
 reconstruction rougher than the optimisation's but made for editing. It fits the FFHQ 1024 generator
 (ffhq, W+ [18, 512]); another generator is refused. A local e4e checkpoint file works too.
 
