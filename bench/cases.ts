@@ -5,6 +5,7 @@
  */
 import { benchAdaptStep } from './adapt-step.js';
 import { benchClip } from './clip.js';
+import { benchE4e } from './e4e.js';
 import { benchGallery256, benchGalleryTiny } from './gallery.js';
 import { benchGenerate } from './generate.js';
 import { benchAlign, benchLpips } from './photo.js';
@@ -41,6 +42,7 @@ export const CASES: BenchCase[] = [
   { name: 'web-256', run: () => benchWebViewer(256) },
   { name: 'align-photo', run: benchAlign },
   { name: 'lpips-vgg16-256', run: benchLpips },
+  { name: 'e4e-ffhq-256', run: benchE4e },
   { name: 'gallery-build-tiny', run: benchGalleryTiny },
   { name: 'gallery-build-256', run: benchGallery256 },
   { name: 'sg3t-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-t', 1024, 1) },

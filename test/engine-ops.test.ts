@@ -158,6 +158,13 @@ describe('unary ops', () => {
     }
   });
 
+  it('prelu: a slope per channel, broadcast', async () => {
+    covers('prelu');
+    const slope = f32(Float32Array.from([0.25, -0.5, 1.5]), [1, 3, 1]);
+    const expected = ref.mapN([A(any), A(slope)], (v, a) => (v >= 0 ? v : a * v));
+    await check1({ x: any }, (v, g) => ops.prelu(v.x!, g.constant(slope.data, slope.shape)), expected, 'prelu');
+  });
+
   it('clip', async () => {
     covers('clip');
     await check1({ x: any }, (v) => ops.clip(v.x!, -0.5, 0.7), ref.clip(A(any), -0.5, 0.7), 'clip');
@@ -386,6 +393,21 @@ describe('layout ops', () => {
     const s: HostInput = { data: BigInt64Array.of(3n), shape: [] };
     await check1({ x, s }, (v) => ops.gather(v.x!, v.s!, 0), ref.gather(A(x), [3], [], 0), 'gather scalar index');
   });
+});
+
+describe('resizeBilinearAlignCorners', () => {
+  const cases: Array<[number[], number, number, string]> = [
+    [[1, 2, 4, 4], 8, 8, 'upsampling ×2 (the FPN of e4e)'],
+    [[2, 1, 3, 5], 7, 2, 'up along H, down along W, batch 2'],
+    [[1, 3, 5, 4], 5, 1, 'one output column, H unchanged'],
+  ];
+  for (const [shape, h, w, what] of cases) {
+    it(what, async () => {
+      covers('resizeBilinearAlignCorners');
+      const x = f32(new Rng(31).randn(shape), shape);
+      await check1({ x }, (v) => ops.resizeBilinearAlignCorners(v.x!, h, w), ref.resizeBilinearAlignCorners(A(x), h, w), what);
+    });
+  }
 });
 
 describe('reductions and normalisations', () => {

@@ -9,7 +9,7 @@ import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
 
 const CACHE_HELP = `
-Files are cached in $GANVEC_HOME (default: ~/.cache/ganvec), one folder per kind: generator/, clip/, perceptual/.
+Files are cached in $GANVEC_HOME (default: ~/.cache/ganvec), one folder per kind: generator/, clip/, perceptual/, encoder/.
 Any command that takes a model also accepts the path of a local checkpoint file instead of a name.
 GANVEC_OFFLINE=1 forbids network access; GANVEC_REGISTRY=file.json replaces the bundled registry.
 

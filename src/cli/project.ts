@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadGenerator, loadLpips, project, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
+import { loadGenerator, readRgb, rgbToImageTensor, squareTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
 import { downloadProgress } from './progress.js';
 import { modelOption } from './options.js';
-import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
+import { addProjectionOptions, invert, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
 
 interface ProjectFlags extends ProjectionFlags {
@@ -16,7 +16,7 @@ interface ProjectFlags extends ProjectionFlags {
 export function registerProject(program: Command): void {
   const command = program
     .command('project')
-    .description('Invert an image into the generator: optimise W (and the noise maps) until the image matches, as NVIDIA\'s projector.py.')
+    .description('Invert an image into the generator: optimise W (and the noise maps) until the image matches, as NVIDIA\'s projector.py, or encode it with e4e in one pass.')
     .argument('<image>', 'target image, ideally aligned with `ganvec align` (centre-cropped and resized to the generator\'s size)')
     .addOption(modelOption())
     .option('--outdir <dir>', 'where to write projected_w.npz, projected_w.npy, proj.png and target.png', './projection');
@@ -29,6 +29,11 @@ autocorrelation penalised (weight 1e5) and re-normalised each step. The distance
 richzhang/PerceptualSimilarity defines it (projector.py uses NVIDIA's TorchScript port of it); images
 above 256 px are area-downsampled to 256 first, as there.
 
+--encoder e4e instead runs encoder4editing's FFHQ encoder (pSp with the IR-SE50 Encoder4Editing; downloaded
+on first use, over 1 GB) once: the image resized to 256 px as its training did, W+ out in seconds, a
+reconstruction rougher than the optimisation's but made for editing. It fits the FFHQ 1024 generator
+(ffhq, W+ [18, 512]); another generator is refused. A local e4e checkpoint file works too.
+
 Outputs in --outdir: projected_w.npz (key "w", [1, n_latent, dim], as projector.py writes it; generate
 --w reads it), the same W+ as projected_w.npy, proj.png (the projected W with the generator's own noise
 maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's proj.mp4) is not offered.
@@ -36,6 +41,7 @@ maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's 
 Examples:
   ganvec align me.jpg --out me-aligned.png
   ganvec project me-aligned.png --model ffhq --outdir me
+  ganvec project me-aligned.png --model ffhq --encoder e4e --outdir me-e4e
   ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar.png`)
     .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
 }
@@ -44,27 +50,24 @@ async function runProject(image: string, flags: ProjectFlags): Promise<void> {
   const downloads = downloadProgress();
   const G = await loadGenerator(flags.model, { threads: flags.threads, device: flags.device, downloads });
   try {
-    let target;
+    let photo;
     try {
-      target = await readTarget(image, G.size);
+      photo = await readRgb(image);
     } catch (err) {
       throw new UsageError(`${image}: not an image that can be read (${(err as Error).message})`);
     }
-    const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
-    downloads.end();
+    const target = rgbToImageTensor(squareTarget(photo, G.size));
     try {
       await mkdir(flags.outdir, { recursive: true });
     } catch (err) {
       throw new UsageError(`--outdir ${flags.outdir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const result = await project(G, target, lpips, {
-      steps: flags.steps, seed: flags.seed, onStep: projectionProgress('project'), session: { threads: flags.threads, device: flags.device },
-    });
-    writeProjectedW(join(flags.outdir, 'projected_w.npz'), result.ws);
-    await writeNpy(join(flags.outdir, 'projected_w.npy'), result.ws);
-    await writeImagePng(join(flags.outdir, 'proj.png'), await G.synthesize({ w: result.ws }), 0);
+    const { ws, how } = await invert(G, photo, target, flags, 'project', downloads);
+    writeProjectedW(join(flags.outdir, 'projected_w.npz'), ws);
+    await writeNpy(join(flags.outdir, 'projected_w.npy'), ws);
+    await writeImagePng(join(flags.outdir, 'proj.png'), await G.synthesize({ w: ws }), 0);
     await writeImagePng(join(flags.outdir, 'target.png'), target, 0);
-    process.stdout.write(`wrote ${flags.outdir}/projected_w.npz and projected_w.npy (W+ [1, ${G.nLatent}, ${G.styleDim}]), proj.png, target.png; final LPIPS ${result.dist.toFixed(4)}\n`);
+    process.stdout.write(`wrote ${flags.outdir}/projected_w.npz and projected_w.npy (W+ [1, ${G.nLatent}, ${G.styleDim}]), proj.png, target.png; ${how}\n`);
   } finally {
     await G.release();
   }

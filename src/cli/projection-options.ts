@@ -1,10 +1,16 @@
-// The projection flags and progress line that `project` and `stylize` share.
+// The projection flags, progress line and inversion (optimisation or encoder) that `project` and `stylize` share.
 import type { Command } from 'commander';
-import { PROJECT_DEFAULTS, formatDuration, type Device, type ProjectStep } from '../index.js';
+import {
+  e4eInput, formatDuration, loadE4e, loadLpips, project, PROJECT_DEFAULTS,
+  type Device, type Generator, type ProjectStep, type RgbImage, type Tensor,
+} from '../index.js';
 import { deviceOption, integerIn, threadsOption } from './options.js';
+import type { downloadProgress } from './progress.js';
 
 
 export interface ProjectionFlags {
+  /** An e4e encoder (registry name or file) instead of the optimisation. */
+  encoder?: string;
   steps: number;
   seed: number;
   lpipsTrunk: string;
@@ -18,6 +24,7 @@ const DEFAULT_SEED = 303;
 
 export function addProjectionOptions(command: Command): Command {
   return command
+    .option('--encoder <name|file>', 'invert in one forward pass of an inversion encoder instead of optimising: e4e (encoder4editing\'s FFHQ encoder, for the FFHQ 1024 generator) or an e4e checkpoint file; --steps, --seed and the LPIPS flags are then unused')
     .option('--steps <n>', 'projection steps, as projector.py', integerIn({ min: 1 }), PROJECT_DEFAULTS.steps)
     .option('--seed <n>', 'seed of the noise maps\' start and of the W perturbation', integerIn({ min: 0, max: 2 ** 32 - 1 }), DEFAULT_SEED)
     .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance (torchvision state dict)', 'vgg16-imagenet')
@@ -35,4 +42,35 @@ export function projectionProgress(label: string): (s: ProjectStep) => void {
     if (process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K${s.step === s.steps ? '\n' : ''}`);
     else if (s.step % 100 === 0 || s.step === s.steps) process.stderr.write(`${line}\n`);
   };
+}
+
+export interface Inversion {
+  /** W+ [1, nLatent, styleDim]. */
+  ws: Tensor;
+  /** How it was found, for the closing line: "one e4e forward pass", "final LPIPS 0.1234". */
+  how: string;
+}
+
+/**
+ * W+ for an image: one forward pass of the --encoder on `photo` (which it resizes as its training did), or
+ * projector.py's optimisation toward `target` ([1, 3, size, size] in [-1, 1]).
+ */
+export async function invert(
+  G: Generator, photo: RgbImage, target: Tensor, flags: ProjectionFlags & { model: string }, label: string, downloads: ReturnType<typeof downloadProgress>,
+): Promise<Inversion> {
+  const session = { threads: flags.threads, device: flags.device };
+  if (flags.encoder) {
+    const generator = { name: flags.model, size: G.size, nLatent: G.nLatent, styleDim: G.styleDim };
+    const encoder = await loadE4e(flags.encoder, { ...session, generator, downloads });
+    downloads.end();
+    try {
+      return { ws: await encoder.encode(e4eInput(photo)), how: 'one e4e forward pass' };
+    } finally {
+      await encoder.release();
+    }
+  }
+  const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
+  downloads.end();
+  const result = await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: projectionProgress(label), session });
+  return { ws: result.ws, how: `final LPIPS ${result.dist.toFixed(4)}` };
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  alignPhoto, generatorOptionsFor, loadGenerator, loadWeightedDomains, loadLpips, NoFaceError, project,
+  alignPhoto, generatorOptionsFor, loadGenerator, loadWeightedDomains, NoFaceError,
   ProjectionCache, projectionDigest, rgbToImageTensor, writeImageGrid,
   type Generator, type Tensor,
 } from '../index.js';
@@ -11,7 +11,7 @@ import { ganvecHome } from '../registry/index.js';
 import { domainArgs } from './domain-args.js';
 import { modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
-import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
+import { addProjectionOptions, invert, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
 
 interface StylizeFlags extends ProjectionFlags {
@@ -31,13 +31,16 @@ export function registerStylize(program: Command): void {
   addProjectionOptions(command)
     .addHelpText('after', `
 Steps: \`ganvec align\` (FFHQ's crop at the generator's size), \`ganvec project\` (projector.py's
-optimisation with LPIPS-VGG16), then the projected W drawn by the generator with each domain vector.
+optimisation with LPIPS-VGG16, or one pass of e4e with --encoder e4e), then the projected W drawn by the
+generator with each domain vector.
 The projection is cached in $GANVEC_HOME/projections under a digest of the photo's bytes, the generator's
-weights, the LPIPS weights, --steps and --seed: restyling the same photo with other domains is quick.
+weights, the LPIPS weights, --steps and --seed (or the --encoder): restyling the same photo with other
+domains is quick.
 
 Examples:
   ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out me-styles.png
-  ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors:0.5 --steps 300 --out me-half-pixar.png`)
+  ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors:0.5 --steps 300 --out me-half-pixar.png
+  ganvec stylize me.jpg --model ffhq --encoder e4e --domain pixar.dv.safetensors --out me-pixar.png`)
     .action(async (photo: string, flags: StylizeFlags) => runStylize(photo, flags));
 }
 
@@ -63,15 +66,15 @@ async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
     const digest = projectionDigest({
       photo: bytes,
       generatorFingerprint: G.source.fingerprint,
-      settings: { steps: flags.steps, seed: flags.seed, lpipsTrunk: flags.lpipsTrunk, lpipsLin: flags.lpipsLin, face: 0 },
+      settings: flags.encoder
+        ? { encoder: flags.encoder, face: 0 }
+        : { steps: flags.steps, seed: flags.seed, lpipsTrunk: flags.lpipsTrunk, lpipsLin: flags.lpipsLin, face: 0 },
     });
     let ws = await cache.get(digest, G.nLatent, G.styleDim);
     if (ws) {
       process.stderr.write(`stylize: using the cached projection ${cache.pathOf(digest)}\n`);
     } else {
-      const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
-      downloads.end();
-      ws = (await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: projectionProgress('stylize: projecting'), session })).ws;
+      ws = (await invert(G, aligned!.image, target, flags, 'stylize: projecting', downloads)).ws;
       process.stderr.write(`stylize: projection cached as ${cache.put(digest, ws)}\n`);
     }
 

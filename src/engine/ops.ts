@@ -256,3 +256,41 @@ export function layerNorm(x: Value, scale: Value, bias: Value, eps: number): Val
   }
   return single('LayerNormalization', [x, scale, bias], { axis: -1, epsilon: { float: eps } }, x.shape);
 }
+
+/** PReLU with a learned slope per channel (`slope` broadcast to x, e.g. [1, C, 1, 1]): x ≥ 0 ? x : slope·x. */
+export function prelu(x: Value, slope: Value): Value {
+  broadcastShapes(x.shape, slope.shape, 'PRelu');
+  return where(greater(x, 0), x, mul(x, slope));
+}
+
+/**
+ * Bilinear resize of [N, C, H, W] to [N, C, h, w] with corners aligned (PyTorch's interpolate(mode='bilinear',
+ * align_corners=True)): output row i samples input row i·(H−1)/(h−1). Written as the separable product
+ * A_h · x · A_wᵀ with constant interpolation matrices, so it is two MatMuls with gradients for free.
+ */
+export function resizeBilinearAlignCorners(x: Value, h: number, w: number): Value {
+  if (x.shape.length !== 4) throw new Error('resizeBilinearAlignCorners: x must be [N, C, H, W]');
+  const [, , inH, inW] = x.shape as [number, number, number, number];
+  if (!(Number.isInteger(h) && Number.isInteger(w) && h >= 1 && w >= 1)) throw new Error(`resizeBilinearAlignCorners: bad size ${h}x${w}`);
+  const g = x.graph;
+  let y = x;
+  if (w !== inW) y = matmul(y, g.constant(alignedCornersMatrix(inW, w, true), [inW, w])); // [N, C, H, w]
+  if (h !== inH) y = matmul(g.constant(alignedCornersMatrix(inH, h, false), [h, inH]), y); // [N, C, h, w]
+  return y;
+}
+
+/** The [out, in] (or, transposed, [in, out]) matrix of 1-D linear interpolation with aligned corners. */
+function alignedCornersMatrix(inSize: number, outSize: number, transposed: boolean): Float32Array {
+  const m = new Float32Array(inSize * outSize);
+  const scale = outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
+  const at = (o: number, i: number) => (transposed ? i * outSize + o : o * inSize + i);
+  for (let o = 0; o < outSize; o++) {
+    const src = o * scale;
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = Math.min(i0 + 1, inSize - 1);
+    const frac = src - i0;
+    m[at(o, i0)]! += 1 - frac;
+    m[at(o, i1)]! += frac;
+  }
+  return m;
+}

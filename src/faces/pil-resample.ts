@@ -3,6 +3,8 @@
  * photo matches the dataset's recipe pixel for pixel (not "close to" it, as a different Lanczos would be):
  * `Image.resize(size, ANTIALIAS)` (separable Lanczos-3 with Pillow's 22-bit fixed-point weights, a
  * horizontal then a vertical pass through an 8-bit image) and `Image.transform(size, QUAD, quad, BILINEAR)`.
+ * Also `Image.resize(size, BILINEAR)`, the same passes with the triangle filter: what torchvision's
+ * Resize does to a PIL image (encoder4editing's input transform).
  */
 
 /** An 8-bit RGB image, rows top to bottom, 3 bytes a pixel. */
@@ -15,21 +17,29 @@ export interface RgbImage {
 const PRECISION_BITS = 32 - 8 - 2;
 const LANCZOS_SUPPORT = 3;
 
+/** A Pillow resampling filter: its support at scale 1 and its kernel. */
+interface Filter {
+  support: number;
+  kernel: (x: number) => number;
+}
+
 function sinc(x: number): number {
   if (x === 0) return 1;
   const px = Math.PI * x;
   return Math.sin(px) / px;
 }
 
-function lanczos(x: number): number {
-  return x > -LANCZOS_SUPPORT && x < LANCZOS_SUPPORT ? sinc(x) * sinc(x / LANCZOS_SUPPORT) : 0;
-}
+const LANCZOS: Filter = {
+  support: LANCZOS_SUPPORT,
+  kernel: (x) => (x > -LANCZOS_SUPPORT && x < LANCZOS_SUPPORT ? sinc(x) * sinc(x / LANCZOS_SUPPORT) : 0),
+};
+const BILINEAR: Filter = { support: 1, kernel: (x) => Math.max(0, 1 - Math.abs(x)) };
 
 /** Pillow's precompute_coeffs + normalize_coeffs_8bpc: per output pixel, its first input and integer weights. */
-function coefficients(inSize: number, outSize: number): { first: Int32Array; count: Int32Array; weights: Int32Array; ksize: number } {
+function coefficients(inSize: number, outSize: number, filter: Filter): { first: Int32Array; count: Int32Array; weights: Int32Array; ksize: number } {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
-  const support = LANCZOS_SUPPORT * filterScale;
+  const support = filter.support * filterScale;
   const ksize = Math.ceil(support) * 2 + 1;
   const first = new Int32Array(outSize);
   const count = new Int32Array(outSize);
@@ -40,7 +50,7 @@ function coefficients(inSize: number, outSize: number): { first: Int32Array; cou
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const xmax = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let sum = 0;
-    for (let x = 0; x < xmax; x++) sum += k[x] = lanczos((x + xmin - center + 0.5) / filterScale);
+    for (let x = 0; x < xmax; x++) sum += k[x] = filter.kernel((x + xmin - center + 0.5) / filterScale);
     for (let x = 0; x < xmax; x++) {
       const w = sum !== 0 ? k[x]! / sum : k[x]!;
       weights[xx * ksize + x] = w < 0 ? Math.trunc(-0.5 + w * (1 << PRECISION_BITS)) : Math.trunc(0.5 + w * (1 << PRECISION_BITS));
@@ -57,8 +67,8 @@ function clip8(v: number): number {
 }
 
 /** One separable pass along x (horizontal) or y, to `outSize` pixels; three channel sums at once. */
-function pass(img: RgbImage, outSize: number, horizontal: boolean): RgbImage {
-  const { first, count, weights, ksize } = coefficients(horizontal ? img.width : img.height, outSize);
+function pass(img: RgbImage, outSize: number, horizontal: boolean, filter: Filter): RgbImage {
+  const { first, count, weights, ksize } = coefficients(horizontal ? img.width : img.height, outSize, filter);
   const width = horizontal ? outSize : img.width;
   const height = horizontal ? img.height : outSize;
   const out = new Uint8Array(width * height * 3);
@@ -90,12 +100,21 @@ function pass(img: RgbImage, outSize: number, horizontal: boolean): RgbImage {
   return { width, height, data: out };
 }
 
+function resize(img: RgbImage, width: number, height: number, filter: Filter): RgbImage {
+  let out = img;
+  if (width !== img.width) out = pass(out, width, true, filter);
+  if (height !== img.height) out = pass(out, height, false, filter);
+  return out;
+}
+
 /** `Image.resize((width, height), Image.ANTIALIAS)` on an RGB image. */
 export function resizeLanczos(img: RgbImage, width: number, height: number): RgbImage {
-  let out = img;
-  if (width !== img.width) out = pass(out, width, true);
-  if (height !== img.height) out = pass(out, height, false);
-  return out;
+  return resize(img, width, height, LANCZOS);
+}
+
+/** `Image.resize((width, height), Image.BILINEAR)` on an RGB image (antialiased when shrinking, as Pillow's is). */
+export function resizeBilinear(img: RgbImage, width: number, height: number): RgbImage {
+  return resize(img, width, height, BILINEAR);
 }
 
 /**

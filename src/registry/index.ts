@@ -6,5 +6,5 @@ export { loadRegistry, MODEL_KINDS, type Registry, type RegistryEntry, type Mode
 export { cachedModelPath, fetchModel, ganvecHome, resolveModel, type ResolvedModel } from './resolve-model.js';
 export { DEFAULT_MAX_BYTES, DownloadError, downloadFile, formatBytes, type DownloadProgress, type DownloadSettings } from './download.js';
 export { checkFile, readRecordedSha256, recordedHashPath, type FileCheck } from './verify.js';
-export { loadClip, loadGenerator, loadLpips, type LoadClipOptions, type LoadGeneratorOptions, type LoadLpipsOptions } from './load.js';
+export { loadClip, loadE4e, loadGenerator, loadLpips, type LoadClipOptions, type LoadEncoderOptions, type LoadGeneratorOptions, type LoadLpipsOptions } from './load.js';
 export { cachedDomainPath, fetchDomainFile, isUrl, parseDomainUrl, type FetchDomainOptions } from './domain-url.js';

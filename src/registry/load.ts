@@ -5,6 +5,7 @@
 import { clipFromFile, type Clip, type ClipOptions } from '../clip/clip.js';
 import type { Generator, GeneratorOptions } from '../generators/generator.js';
 import { generatorFromFile } from '../generators/load.js';
+import { E4eEncoder, type E4eEncoderOptions } from '../encoders/e4e-encoder.js';
 import { readLpipsWeights, type LpipsWeights } from '../perceptual/lpips.js';
 import type { DownloadSettings } from './download.js';
 import { resolveModel } from './resolve-model.js';
@@ -44,4 +45,13 @@ export async function loadLpips(options: LoadLpipsOptions = {}): Promise<LpipsWe
   const vgg = await resolveModel(trunk, { kind: 'perceptual', download, ...downloads });
   const lins = await resolveModel(lin, { kind: 'perceptual', download, ...downloads });
   return readLpipsWeights(vgg.path, lins.path);
+}
+
+export type LoadEncoderOptions = E4eEncoderOptions & LoadOptions;
+
+/** An encoder4editing checkpoint (default e4e-ffhq-encode, encoder4editing's FFHQ encoder) as one ONNX session. */
+export async function loadE4e(nameOrPath = 'e4e-ffhq-encode', options: LoadEncoderOptions = {}): Promise<E4eEncoder> {
+  const { download = true, downloads, ...encoderOptions } = options;
+  const { path } = await resolveModel(nameOrPath, { kind: 'encoder', download, ...downloads });
+  return E4eEncoder.fromFile(path, encoderOptions);
 }

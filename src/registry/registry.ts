@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const MODEL_KINDS = ['generator', 'clip', 'perceptual'] as const;
+export const MODEL_KINDS = ['generator', 'clip', 'perceptual', 'encoder'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 
 const FORMATS_BY_KIND = {
@@ -10,6 +10,8 @@ const FORMATS_BY_KIND = {
   clip: ['openai-clip-jit', 'hf-clip'],
   // LPIPS-VGG16: torchvision's ImageNet trunk and PerceptualSimilarity's lin layers, two files.
   perceptual: ['torchvision-vgg16', 'lpips-lin'],
+  // Inversion encoders: encoder4editing's training checkpoints (pSp with Encoder4Editing).
+  encoder: ['e4e-psp'],
 } as const;
 export type ModelFormat = (typeof FORMATS_BY_KIND)[ModelKind][number];
 
@@ -19,7 +21,7 @@ export interface RegistryEntry {
   aliases: string[];
   kind: ModelKind;
   format: ModelFormat;
-  /** Generator output size, or CLIP input size, in pixels. */
+  /** Generator output size, or CLIP or encoder input size, in pixels. */
   resolution: number;
   url: string;
   /** Other URLs serving the same bytes; only allowed with a sha256, which is what makes them interchangeable. */

@@ -75,7 +75,7 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
   const entry = registry.find(nameOrPath);
   if (!entry) throw unknownModelError(nameOrPath, kind, registry);
   if (entry.kind !== kind) {
-    throw new Error(`"${nameOrPath}" is a ${entry.kind} model (${entry.name}), but a ${kind} is needed here`);
+    throw new Error(`"${nameOrPath}" is a ${entry.kind} model (${entry.name}), but ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} is needed here`);
   }
 
   const path = cachedModelPath(entry, home);

@@ -173,6 +173,30 @@ export function conv2d(x: Arr, w: Arr, pads: readonly number[] = [0, 0, 0, 0], g
   return { data: out, shape: [N, O, OH, OW] };
 }
 
+/** PyTorch's upsample_bilinear2d with align_corners=True, point by point: the four neighbours of each sample. */
+export function resizeBilinearAlignCorners(x: Arr, h: number, w: number): Arr {
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const out = new Float64Array(N * C * h * w);
+  const sy = h > 1 ? (H - 1) / (h - 1) : 0;
+  const sx = w > 1 ? (W - 1) / (w - 1) : 0;
+  for (let nc = 0; nc < N * C; nc++) {
+    for (let p = 0; p < h; p++) {
+      const y0 = Math.floor(p * sy);
+      const y1 = Math.min(y0 + 1, H - 1);
+      const ly = p * sy - y0;
+      for (let q = 0; q < w; q++) {
+        const x0 = Math.floor(q * sx);
+        const x1 = Math.min(x0 + 1, W - 1);
+        const lx = q * sx - x0;
+        const at = (i: number, j: number) => x.data[(nc * H + i) * W + j]!;
+        out[(nc * h + p) * w + q] =
+          (1 - ly) * ((1 - lx) * at(y0, x0) + lx * at(y0, x1)) + ly * ((1 - lx) * at(y1, x0) + lx * at(y1, x1));
+      }
+    }
+  }
+  return { data: out, shape: [N, C, h, w] };
+}
+
 // ---- layout -------------------------------------------------------------------------------------------
 
 export function transpose(x: Arr, perm: readonly number[]): Arr {
