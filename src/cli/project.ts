@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadGenerator, loadLpips, project, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
+import { loadGenerator, loadLpips, readTarget, writeImagePng, writeNpy, writeProjectedW } from '../index.js';
 import { downloadProgress } from './progress.js';
 import { modelOption } from './options.js';
-import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
+import { addProjectionOptions, runProjection, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
+import { checkVideoOutput } from './video-output.js';
 
 interface ProjectFlags extends ProjectionFlags {
   model: string;
@@ -31,16 +32,19 @@ above 256 px are area-downsampled to 256 first, as there.
 
 Outputs in --outdir: projected_w.npz (key "w", [1, n_latent, dim], as projector.py writes it; generate
 --w reads it), the same W+ as projected_w.npy, proj.png (the projected W with the generator's own noise
-maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's proj.mp4) is not offered.
+maps, what \`generate --w\` draws) and target.png. --save-video FILE writes projector.py's proj.mp4: a
+frame per step, the target beside the step's W drawn with the final optimised noise maps, 10 fps, H.264 at
+16 Mbit/s (or .gif / .webp); drawing the frames costs one synthesis per step after the optimisation.
 
 Examples:
   ganvec align me.jpg --out me-aligned.png
-  ganvec project me-aligned.png --model ffhq --outdir me
+  ganvec project me-aligned.png --model ffhq --outdir me --save-video me/proj.mp4
   ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar.png`)
     .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
 }
 
 async function runProject(image: string, flags: ProjectFlags): Promise<void> {
+  if (flags.saveVideo) await checkVideoOutput('--save-video', flags.saveVideo);
   const downloads = downloadProgress();
   const G = await loadGenerator(flags.model, { threads: flags.threads, device: flags.device, downloads });
   try {
@@ -57,9 +61,7 @@ async function runProject(image: string, flags: ProjectFlags): Promise<void> {
     } catch (err) {
       throw new UsageError(`--outdir ${flags.outdir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
-    const result = await project(G, target, lpips, {
-      steps: flags.steps, seed: flags.seed, onStep: projectionProgress('project'), session: { threads: flags.threads, device: flags.device },
-    });
+    const result = await runProjection(G, target, lpips, flags, 'project');
     writeProjectedW(join(flags.outdir, 'projected_w.npz'), result.ws);
     await writeNpy(join(flags.outdir, 'projected_w.npy'), result.ws);
     await writeImagePng(join(flags.outdir, 'proj.png'), await G.synthesize({ w: result.ws }), 0);

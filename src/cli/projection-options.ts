@@ -1,8 +1,11 @@
-// The projection flags and progress line that `project` and `stylize` share.
+// The projection flags, progress line and --save-video that `project` and `stylize` share.
 import type { Command } from 'commander';
-import { PROJECT_DEFAULTS, formatDuration, type Device, type ProjectStep } from '../index.js';
+import {
+  PROJECT_DEFAULTS, formatDuration, project, renderProjectionVideo,
+  type Device, type Generator, type LpipsWeights, type Projection, type ProjectStep, type Tensor,
+} from '../index.js';
 import { deviceOption, integerIn, threadsOption } from './options.js';
-
+import { frameProgress } from './video-output.js';
 
 export interface ProjectionFlags {
   steps: number;
@@ -11,6 +14,7 @@ export interface ProjectionFlags {
   lpipsLin: string;
   threads?: number;
   device: Device;
+  saveVideo?: string;
 }
 
 /** projector.py's default seed. */
@@ -22,12 +26,36 @@ export function addProjectionOptions(command: Command): Command {
     .option('--seed <n>', 'seed of the noise maps\' start and of the W perturbation', integerIn({ min: 0, max: 2 ** 32 - 1 }), DEFAULT_SEED)
     .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance (torchvision state dict)', 'vgg16-imagenet')
     .option('--lpips-lin <name|file>', 'LPIPS v0.1 lin layers (PerceptualSimilarity\'s weights/v0.1/vgg.pth)', 'lpips-vgg-v0.1')
+    .option('--save-video <file>', 'a video of the optimisation as projector.py\'s proj.mp4: the target beside each step\'s W, 10 fps (.mp4, .gif or .webp; needs ffmpeg)')
     .addOption(threadsOption())
     .addOption(deviceOption());
 }
 
+/**
+ * projector.py's optimisation with the progress line, and with --save-video its video: each step's W drawn
+ * with the final noise maps once the optimisation has ended (one synthesis per step on top of it).
+ */
+export async function runProjection(G: Generator, target: Tensor, lpips: LpipsWeights, flags: ProjectionFlags, label: string): Promise<Projection> {
+  const progress = projectionProgress(label);
+  const stepWs: Float32Array[] = [];
+  const result = await project(G, target, lpips, {
+    steps: flags.steps,
+    seed: flags.seed,
+    onStep(s) {
+      progress(s);
+      if (flags.saveVideo) stepWs.push(s.w);
+    },
+    session: { threads: flags.threads, device: flags.device },
+  });
+  if (flags.saveVideo) {
+    const { width, height, frames } = await renderProjectionVideo(G, target, stepWs, result.noise, flags.saveVideo, { onProgress: frameProgress('projection video') });
+    process.stderr.write(`wrote the projection video ${flags.saveVideo}: ${frames} frames of ${width}×${height} (target | each step's W) at 10 fps\n`);
+  }
+  return result;
+}
+
 /** A redrawn line on a terminal, a line every 100 steps in logs. */
-export function projectionProgress(label: string): (s: ProjectStep) => void {
+function projectionProgress(label: string): (s: ProjectStep) => void {
   const started = performance.now();
   return (s) => {
     const eta = formatDuration(((performance.now() - started) / 1000 / s.step) * (s.steps - s.step));

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  alignPhoto, generatorOptionsFor, loadGenerator, loadWeightedDomains, loadLpips, NoFaceError, project,
+  alignPhoto, generatorOptionsFor, loadGenerator, loadWeightedDomains, loadLpips, NoFaceError,
   ProjectionCache, projectionDigest, rgbToImageTensor, writeImageGrid,
   type Generator, type Tensor,
 } from '../index.js';
@@ -11,8 +11,9 @@ import { ganvecHome } from '../registry/index.js';
 import { domainArgs } from './domain-args.js';
 import { modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
-import { addProjectionOptions, projectionProgress, type ProjectionFlags } from './projection-options.js';
+import { addProjectionOptions, runProjection, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
+import { checkVideoOutput } from './video-output.js';
 
 interface StylizeFlags extends ProjectionFlags {
   model: string;
@@ -34,6 +35,8 @@ Steps: \`ganvec align\` (FFHQ's crop at the generator's size), \`ganvec project\
 optimisation with LPIPS-VGG16), then the projected W drawn by the generator with each domain vector.
 The projection is cached in $GANVEC_HOME/projections under a digest of the photo's bytes, the generator's
 weights, the LPIPS weights, --steps and --seed: restyling the same photo with other domains is quick.
+--save-video FILE (the optimisation as \`ganvec project\` draws it) runs the projection even when it is
+cached, since the cache keeps only W.
 
 Examples:
   ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out me-styles.png
@@ -42,6 +45,7 @@ Examples:
 }
 
 async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
+  if (flags.saveVideo) await checkVideoOutput('--save-video', flags.saveVideo);
   const bytes = await readFile(photo).catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`${photo}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
@@ -65,13 +69,13 @@ async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
       generatorFingerprint: G.source.fingerprint,
       settings: { steps: flags.steps, seed: flags.seed, lpipsTrunk: flags.lpipsTrunk, lpipsLin: flags.lpipsLin, face: 0 },
     });
-    let ws = await cache.get(digest, G.nLatent, G.styleDim);
+    let ws = flags.saveVideo ? undefined : await cache.get(digest, G.nLatent, G.styleDim);
     if (ws) {
       process.stderr.write(`stylize: using the cached projection ${cache.pathOf(digest)}\n`);
     } else {
       const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
       downloads.end();
-      ws = (await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: projectionProgress('stylize: projecting'), session })).ws;
+      ws = (await runProjection(G, target, lpips, flags, 'stylize: projecting')).ws;
       process.stderr.write(`stylize: projection cached as ${cache.put(digest, ws)}\n`);
     }
 
