@@ -9,7 +9,7 @@
 import type { Tensor } from '../core/tensor.js';
 import type { Generator } from '../generators/generator.js';
 import { imageToRgb8 } from '../io/image.js';
-import { openVideoWriter, type VideoFormat } from './encoder.js';
+import { writeVideo, type VideoFormat } from './encoder.js';
 
 export interface ProjectionVideoOptions {
   /** Default 10, as projector.py. */
@@ -30,23 +30,15 @@ export async function renderProjectionVideo(
   const width = 2 * size;
   const height = size;
   const targetRgb = imageToRgb8(target, 0);
-  const writer = openVideoWriter(path, { width, height, fps: o.fps ?? 10, format: o.format, bitrate: '16M' });
-  try {
-    for (let i = 0; i < stepWs.length; i++) {
-      const synth = imageToRgb8(await G.synthesize({ w: { data: stepWs[i]!, shape: [1, G.styleDim] }, noiseMaps: noise }), 0);
-      const frame = new Uint8Array(width * height * 3); // the writer holds on to it until ffmpeg has it
-      const row = size * 3;
-      for (let y = 0; y < size; y++) {
-        frame.set(targetRgb.subarray(y * row, (y + 1) * row), 2 * y * row);
-        frame.set(synth.subarray(y * row, (y + 1) * row), (2 * y + 1) * row);
-      }
-      await writer.write(frame);
-      o.onProgress?.(i + 1, stepWs.length);
+  const row = size * 3;
+  await writeVideo(path, { width, height, fps: o.fps ?? 10, format: o.format, bitrate: '16M' }, stepWs.length, async (i) => {
+    const synth = imageToRgb8(await G.synthesize({ w: { data: stepWs[i]!, shape: [1, G.styleDim] }, noiseMaps: noise }), 0);
+    const frame = new Uint8Array(width * height * 3);
+    for (let y = 0; y < size; y++) {
+      frame.set(targetRgb.subarray(y * row, (y + 1) * row), 2 * y * row);
+      frame.set(synth.subarray(y * row, (y + 1) * row), (2 * y + 1) * row);
     }
-    await writer.close();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
+    return frame;
+  }, o.onProgress);
   return { width, height, frames: stepWs.length };
 }
