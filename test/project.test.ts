@@ -153,6 +153,9 @@ test('the projection video: frame i is the target beside step i\'s W drawn with 
     const stored = meanLumaDiff(half(4, 1), await drawn(stepWs[4]!));
     const first = meanLumaDiff(half(4, 1), await drawn(stepWs[0]!, r.noise));
     assert.ok(stored > 8 && first > 8, `the last frame against the stored noise ${stored.toFixed(2)}, against the first step ${first.toFixed(2)}`);
+    const [name, map] = Object.entries(r.noise)[0]!;
+    await assert.rejects(G.synthesize({ w: { data: stepWs[0]!, shape: [1, 64] }, noiseMaps: { ...r.noise, [name]: { data: map.data, shape: [map.data.length] } } }),
+      new RegExp(`noise map ${name} must be \\[${map.shape.join(', ')}\\], got \\[${map.data.length}\\]`));
   } finally {
     await G.release();
   }
