@@ -77,6 +77,7 @@ export { detectFaces, type DetectedFace } from './faces/face-detector.js';
 export type { RgbImage } from './faces/pil-resample.js';
 export { latentWalk, domainWalk, type VideoPlan, type VideoFrame, type LatentWalkOptions, type DomainWalkOptions } from './video/walk.js';
 export { renderVideo, type RenderVideoOptions } from './video/render.js';
+export { renderProjectionVideo, type ProjectionVideoOptions } from './video/projection.js';
 export { findFfmpeg, videoFormatOf, VIDEO_FORMATS, type VideoFormat } from './video/encoder.js';
 
 /** The graph engine, for custom losses: build graphs, differentiate them, run them in ONNX Runtime. */

@@ -7,11 +7,16 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import sharp from 'sharp';
 import { readDomainFile } from '../src/domains/domain-file.js';
+import { readWFile } from '../src/generators/w-file.js';
+import { imageToRgb8 } from '../src/io/image.js';
+import { loadGenerator } from '../src/registry/load.js';
+import { astronautPhoto } from './helpers/astronaut.js';
 import { REPO } from './helpers/cli.js';
 import { GOLDENS } from './helpers/golden.js';
 
 const MODEL = ['--model', `${GOLDENS}sg2-tiny-a/ckpt.pt`];
 const CLIP = ['--clip', `${GOLDENS}clip-tiny-a/clip_state_dict.pt`];
+const LPIPS = ['--lpips-trunk', `${GOLDENS}lpips-tiny-a/vgg16.pth`, '--lpips-lin', `${GOLDENS}lpips-tiny-a/lpips_vgg.pth`];
 
 /** Runs examples/<script> with tsx; rejects with its stderr when it fails. */
 function runExample(script: string, args: string[], home: string): Promise<void> {
@@ -65,4 +70,24 @@ it('examples/few-images-and-mixing.ts adapts from a folder and a prompt, mixes t
   const [a, b] = await Promise.all(['images', 'text'].map((n) => readDomainFile(join(out, `${n}.dv.safetensors`))));
   mix.vector.forEach((v, i) => assert.equal(v, Math.fround(0.5 * a!.vector[i]! + 0.5 * b!.vector[i]!)));
   assert.equal((await sharp(join(out, 'strength.png')).metadata()).width, gridWidth(6));
+});
+
+it('examples/restyle-a-photo.ts aligns, projects and restyles a real photo: photo | reconstruction | each prompt', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'ganvec-example-'));
+  await runExample('restyle-a-photo.ts', ['--photo', astronautPhoto(), ...MODEL, ...CLIP, ...LPIPS, '--steps', '5', '--iters', '3', '--to', 'pixar', '--to', 'sketch', '--outdir', out], join(out, 'home'));
+  const { data, info } = await sharp(join(out, 'restyled.png')).raw().toBuffer({ resolveWithObject: true });
+  assert.equal(info.width, gridWidth(4), 'photo, reconstruction and two domains');
+  const panel = (i: number) => Buffer.concat(Array.from({ length: 32 }, (_, y) => data.subarray(((2 + y) * info.width + 2 + i * 34) * 3, ((2 + y) * info.width + 2 + i * 34 + 32) * 3)));
+  // The reconstruction is what `generate --w projected_w.npz` draws.
+  const G = await loadGenerator(`${GOLDENS}sg2-tiny-a/ckpt.pt`, { download: false });
+  try {
+    const { rows } = await readWFile(join(out, 'projected_w.npz'), G.nLatent, G.styleDim);
+    assert.deepEqual(rows.shape, [1, 8, 64]);
+    assert.deepEqual(panel(1), Buffer.from(imageToRgb8(await G.synthesize({ w: rows }), 0)));
+  } finally {
+    await G.release();
+  }
+  assert.notDeepEqual(panel(2), panel(1), 'the first domain changes the picture');
+  assert.notDeepEqual(panel(3), panel(2), 'the domains differ');
+  for (const i of [0, 1]) assert.equal((await readDomainFile(join(out, `domain-${i}.dv.safetensors`))).metadata.iterations, '3');
 });

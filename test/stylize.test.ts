@@ -1,7 +1,7 @@
 /**
  * `ganvec stylize` end to end on the fixtures: a real photo (astronaut.png) aligned at the tiny generator's
  * 32 px, projected with the tiny LPIPS, drawn in two domains, side by side; the second run reuses the
- * cached projection and writes the same image.
+ * cached projection and writes the same image; with --save-video it projects again to draw the video.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import sharp from 'sharp';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { astronautPhoto } from './helpers/astronaut.js';
 import { runCli } from './helpers/cli.js';
+import { probe } from './helpers/decode-video.js';
 import { GOLDENS } from './helpers/golden.js';
 
 const SG2 = `${GOLDENS}sg2-tiny-a/`;
@@ -53,4 +54,13 @@ test('align, invert (cached by the photo), generate in each domain, side by side
   assert.match(second.stderr, /using the cached projection/);
   assert.doesNotMatch(second.stderr, /projecting/);
   assert.deepEqual(await sharp(join(dir, 'second.png')).raw().toBuffer(), data);
+
+  const video = join(dir, 'projection.gif');
+  const third = await runCli([...args(join(dir, 'third.png')), '--save-video', video], { env });
+  assert.equal(third.code, 0, third.stderr);
+  assert.match(third.stderr, /stylize: projecting, step 10\/10/, 'the cache keeps no video: the projection runs again');
+  assert.match(third.stderr, /wrote the projection video .*projection\.gif: 10 frames of 64×32/);
+  assert.deepEqual(await sharp(join(dir, 'third.png')).raw().toBuffer(), data, 'the same projection again');
+  const { codec, width, height, frames } = await probe(video);
+  assert.deepEqual({ codec, width, height, frames }, { codec: 'gif', width: 64, height: 32, frames: 10 });
 });

@@ -4,15 +4,14 @@
  * keyframes' W+ exactly where gen_video.py puts them, and the domain walk runs from its start to its end.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { domainWalk, latentWalk, loadGenerator, toWPlus, truncate, zFromSeeds, type Generator } from '../src/index.js';
 import { golden, GOLDENS, relativeError } from './helpers/golden.js';
 import { runCli, runCliOk } from './helpers/cli.js';
+import { probe } from './helpers/decode-video.js';
 
 const SG3T = `${GOLDENS}sg3t-tiny-a/network-snapshot.pkl`;
 const SG3R = `${GOLDENS}sg3r-tiny-a/network-snapshot.pkl`;
@@ -27,20 +26,17 @@ after(() => rm(dir, { recursive: true, force: true }));
 
 const ok = runCliOk;
 
+/** The probe without the frame rate, which these tests do not set. */
+async function probeFrames(path: string): Promise<{ codec: string; width: number; height: number; frames: number }> {
+  const { fps: _, ...rest } = await probe(path);
+  return rest;
+}
+
 async function failsWith(args: string[], expected: RegExp, env?: Record<string, string>): Promise<void> {
   const r = await runCli(args, { env });
   assert.equal(r.code, 1, `expected exit code 1; stderr:\n${r.stderr}`);
   assert.equal(r.stderr.trimEnd().split('\n').length, 1, `expected a one-line error, got:\n${r.stderr}`);
   assert.match(r.stderr, expected);
-}
-
-/** Frames counted by decoding every one, and the size, as ffprobe reports them. */
-async function probe(path: string): Promise<{ codec: string; width: number; height: number; frames: number }> {
-  const { stdout } = await promisify(execFile)('ffprobe', [
-    '-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', path,
-  ]);
-  const s = (JSON.parse(stdout) as { streams: Array<{ codec_name: string; width: number; height: number; nb_read_frames: string }> }).streams[0]!;
-  return { codec: s.codec_name, width: s.width, height: s.height, frames: Number(s.nb_read_frames) };
 }
 
 /** An animated WebP's canvas (VP8X) and its frames (ANMF chunks), read from the RIFF container. */
@@ -66,20 +62,20 @@ describe('ganvec video', { concurrency: true }, () => {
     const r = await ok(['video', '--model', SG3T, '--seeds', '0-3', '--grid', '2x1', '--w-frames', '3', '--out', out]);
     assert.match(r.stdout, /wrote .*walk\.mp4: 6 frames of 64×32 at 60 fps/);
     assert.match(r.stderr, /video: frame 6\/6/);
-    assert.deepEqual(await probe(out), { codec: 'h264', width: 64, height: 32, frames: 6 });
+    assert.deepEqual(await probeFrames(out), { codec: 'h264', width: 64, height: 32, frames: 6 });
     assert.deepEqual((await readdir(dir)).filter((n) => n.endsWith('.tmp')), [], 'no temporary file is left');
   });
 
   test('StyleGAN2 works too: a looping GIF with --num-keyframes', async () => {
     const out = join(dir, 'walk.gif');
     await ok(['video', '--model', SG2, '--seeds', '3', '--num-keyframes', '2', '--w-frames', '2', '--trunc', '0.7', '--fps', '10', '--out', out]);
-    assert.deepEqual(await probe(out), { codec: 'gif', width: 32, height: 32, frames: 4 });
+    assert.deepEqual(await probeFrames(out), { codec: 'gif', width: 32, height: 32, frames: 4 });
   });
 
   test('the Progressive GAN too: a walk into a domain as a GIF (no truncation: W is z)', async () => {
     const out = join(dir, 'pgan.gif');
     await ok(['video', '--model', PGAN, '--walk', 'domain', '--domain', `${GOLDENS}pgan-tiny-a/domain.npy`, '--seeds', '1', '--frames', '3', '--fps', '10', '--out', out]);
-    assert.deepEqual(await probe(out), { codec: 'gif', width: 32, height: 32, frames: 3 });
+    assert.deepEqual(await probeFrames(out), { codec: 'gif', width: 32, height: 32, frames: 3 });
   });
 
   test('StyleGAN3-R domain walk as animated WebP: --frames frames, looping', async () => {

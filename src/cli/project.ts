@@ -7,6 +7,7 @@ import { downloadProgress } from './progress.js';
 import { modelOption } from './options.js';
 import { addProjectionOptions, invert, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
+import { checkVideoOutput } from './video-output.js';
 
 interface ProjectFlags extends ProjectionFlags {
   model: string;
@@ -36,17 +37,20 @@ reconstruction rougher than the optimisation's but made for editing. It fits the
 
 Outputs in --outdir: projected_w.npz (key "w", [1, n_latent, dim], as projector.py writes it; generate
 --w reads it), the same W+ as projected_w.npy, proj.png (the projected W with the generator's own noise
-maps, what \`generate --w\` draws) and target.png. --save-video (projector.py's proj.mp4) is not offered.
+maps, what \`generate --w\` draws) and target.png. --save-video FILE writes projector.py's proj.mp4: a
+frame per step, the target beside the step's W drawn with the final optimised noise maps, 10 fps, H.264 at
+16 Mbit/s (or .gif / .webp); drawing the frames costs one synthesis per step after the optimisation.
 
 Examples:
   ganvec align me.jpg --out me-aligned.png
-  ganvec project me-aligned.png --model ffhq --outdir me
+  ganvec project me-aligned.png --model ffhq --outdir me --save-video me/proj.mp4
   ganvec project me-aligned.png --model ffhq --encoder e4e --outdir me-e4e
   ganvec generate --model ffhq --w me/projected_w.npz --domain pixar.dv.safetensors --out me-pixar.png`)
     .action(async (image: string, flags: ProjectFlags) => runProject(image, flags));
 }
 
 async function runProject(image: string, flags: ProjectFlags): Promise<void> {
+  if (flags.saveVideo) await checkVideoOutput('--save-video', flags.saveVideo);
   const downloads = downloadProgress();
   const G = await loadGenerator(flags.model, { threads: flags.threads, device: flags.device, downloads });
   try {

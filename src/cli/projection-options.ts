@@ -1,12 +1,13 @@
-// The projection flags, progress line and inversion (optimisation or encoder) that `project` and `stylize` share.
+// The projection flags, progress line, --save-video and inversion (optimisation or encoder) that `project` and `stylize` share.
 import type { Command } from 'commander';
 import {
-  e4eInput, formatDuration, loadE4e, loadLpips, project, PROJECT_DEFAULTS,
-  type Device, type Generator, type ProjectStep, type RgbImage, type Tensor,
+  e4eInput, formatDuration, loadE4e, loadLpips, project, PROJECT_DEFAULTS, renderProjectionVideo,
+  type Device, type Generator, type LpipsWeights, type Projection, type ProjectStep, type RgbImage, type Tensor,
 } from '../index.js';
 import { deviceOption, integerIn, threadsOption } from './options.js';
 import type { downloadProgress } from './progress.js';
-
+import { UsageError } from './run.js';
+import { frameProgress } from './video-output.js';
 
 export interface ProjectionFlags {
   /** An e4e encoder (registry name or file) instead of the optimisation. */
@@ -17,6 +18,7 @@ export interface ProjectionFlags {
   lpipsLin: string;
   threads?: number;
   device: Device;
+  saveVideo?: string;
 }
 
 /** projector.py's default seed. */
@@ -29,12 +31,36 @@ export function addProjectionOptions(command: Command): Command {
     .option('--seed <n>', 'seed of the noise maps\' start and of the W perturbation', integerIn({ min: 0, max: 2 ** 32 - 1 }), DEFAULT_SEED)
     .option('--lpips-trunk <name|file>', 'VGG16 trunk of the LPIPS distance (torchvision state dict)', 'vgg16-imagenet')
     .option('--lpips-lin <name|file>', 'LPIPS v0.1 lin layers (PerceptualSimilarity\'s weights/v0.1/vgg.pth)', 'lpips-vgg-v0.1')
+    .option('--save-video <file>', 'a video of the optimisation as projector.py\'s proj.mp4: the target beside each step\'s W, 10 fps (.mp4, .gif or .webp; needs ffmpeg)')
     .addOption(threadsOption())
     .addOption(deviceOption());
 }
 
+/**
+ * projector.py's optimisation with the progress line, and with --save-video its video: each step's W drawn
+ * with the final noise maps once the optimisation has ended (one synthesis per step on top of it).
+ */
+export async function runProjection(G: Generator, target: Tensor, lpips: LpipsWeights, flags: ProjectionFlags, label: string): Promise<Projection> {
+  const progress = projectionProgress(label);
+  const stepWs: Float32Array[] = [];
+  const result = await project(G, target, lpips, {
+    steps: flags.steps,
+    seed: flags.seed,
+    onStep(s) {
+      progress(s);
+      if (flags.saveVideo) stepWs.push(s.w);
+    },
+    session: { threads: flags.threads, device: flags.device },
+  });
+  if (flags.saveVideo) {
+    const { width, height, frames } = await renderProjectionVideo(G, target, stepWs, result.noise, flags.saveVideo, { onProgress: frameProgress('projection video') });
+    process.stderr.write(`wrote the projection video ${flags.saveVideo}: ${frames} frames of ${width}×${height} (target | each step's W) at 10 fps\n`);
+  }
+  return result;
+}
+
 /** A redrawn line on a terminal, a line every 100 steps in logs. */
-export function projectionProgress(label: string): (s: ProjectStep) => void {
+function projectionProgress(label: string): (s: ProjectStep) => void {
   const started = performance.now();
   return (s) => {
     const eta = formatDuration(((performance.now() - started) / 1000 / s.step) * (s.steps - s.step));
@@ -60,6 +86,7 @@ export async function invert(
 ): Promise<Inversion> {
   const session = { threads: flags.threads, device: flags.device };
   if (flags.encoder) {
+    if (flags.saveVideo) throw new UsageError('--save-video: records the optimisation\'s steps, and --encoder makes none; drop one of them');
     const generator = { name: flags.model, size: G.size, nLatent: G.nLatent, styleDim: G.styleDim };
     const encoder = await loadE4e(flags.encoder, { ...session, generator, downloads });
     downloads.end();
@@ -71,6 +98,6 @@ export async function invert(
   }
   const lpips = await loadLpips({ trunk: flags.lpipsTrunk, lin: flags.lpipsLin, downloads });
   downloads.end();
-  const result = await project(G, target, lpips, { steps: flags.steps, seed: flags.seed, onStep: projectionProgress(label), session });
+  const result = await runProjection(G, target, lpips, flags, label);
   return { ws: result.ws, how: `final LPIPS ${result.dist.toFixed(4)}` };
 }

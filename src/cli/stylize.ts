@@ -13,6 +13,7 @@ import { modelOption, repeatable } from './options.js';
 import { downloadProgress } from './progress.js';
 import { addProjectionOptions, invert, type ProjectionFlags } from './projection-options.js';
 import { UsageError } from './run.js';
+import { checkVideoOutput } from './video-output.js';
 
 interface StylizeFlags extends ProjectionFlags {
   model: string;
@@ -35,7 +36,8 @@ optimisation with LPIPS-VGG16, or one pass of e4e with --encoder e4e), then the 
 generator with each domain vector.
 The projection is cached in $GANVEC_HOME/projections under a digest of the photo's bytes, the generator's
 weights, the LPIPS weights, --steps and --seed (or the --encoder): restyling the same photo with other
-domains is quick.
+domains is quick. --save-video FILE (the optimisation as \`ganvec project\` draws it) runs the projection
+even when it is cached, since the cache keeps only W.
 
 Examples:
   ganvec stylize me.jpg --model ffhq --domain pixar.dv.safetensors --domain sketch.dv.safetensors --out me-styles.png
@@ -45,6 +47,7 @@ Examples:
 }
 
 async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
+  if (flags.saveVideo) await checkVideoOutput('--save-video', flags.saveVideo);
   const bytes = await readFile(photo).catch((err: NodeJS.ErrnoException) => {
     throw new UsageError(`${photo}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
@@ -70,7 +73,7 @@ async function runStylize(photo: string, flags: StylizeFlags): Promise<void> {
         ? { encoder: flags.encoder, face: 0 }
         : { steps: flags.steps, seed: flags.seed, lpipsTrunk: flags.lpipsTrunk, lpipsLin: flags.lpipsLin, face: 0 },
     });
-    let ws = await cache.get(digest, G.nLatent, G.styleDim);
+    let ws = flags.saveVideo ? undefined : await cache.get(digest, G.nLatent, G.styleDim);
     if (ws) {
       process.stderr.write(`stylize: using the cached projection ${cache.pathOf(digest)}\n`);
     } else {

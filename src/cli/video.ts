@@ -1,10 +1,7 @@
 // `ganvec video`: an interpolation video (gen_video.py's latent walk) or a walk into a domain, as MP4, GIF or WebP.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import {
-  domainWalk, findFfmpeg, generatorOptionsFor, latentWalk, loadGenerator, loadWeightedDomains, renderVideo, videoFormatOf, VIDEO_FORMATS,
+  domainWalk, generatorOptionsFor, latentWalk, loadGenerator, loadWeightedDomains, renderVideo, VIDEO_FORMATS,
   type Device, type VideoPlan,
 } from '../index.js';
 import { domainArgs } from './domain-args.js';
@@ -12,6 +9,7 @@ import { domainFor, familySettingOptions, settingValues } from './generate.js';
 import { deviceOption, integerIn, modelOption, numberIn, numberListIn, repeatable, seedList, threadsOption } from './options.js';
 import { downloadProgress } from './progress.js';
 import { UsageError } from './run.js';
+import { checkVideoOutput, frameProgress } from './video-output.js';
 
 const WALKS = ['latent', 'domain'] as const;
 type Walk = (typeof WALKS)[number];
@@ -90,7 +88,6 @@ export function registerVideo(program: Command): void {
 }
 
 function check(f: VideoFlags): void {
-  if (!videoFormatOf(f.out)) throw new UsageError(`--out ${f.out}: the format comes from the extension, one of .${VIDEO_FORMATS.join(', .')}`);
   const domains = f.domain?.length ?? 0;
   if (f.walk === 'domain') {
     if (domains < 1 || domains > 2) throw new UsageError(`--walk domain needs one --domain (original → domain) or two (first → second), got ${domains}`);
@@ -101,20 +98,11 @@ function check(f: VideoFlags): void {
   if (f.domainStrength && f.domainStrength.length !== 1 && f.domainStrength.length !== domains) {
     throw new UsageError(`--domain-strength has ${f.domainStrength.length} values for ${domains} --domain files: give one, or one per domain`);
   }
-  try {
-    findFfmpeg();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 async function video(f: VideoFlags, settings: Record<string, string>): Promise<void> {
   check(f);
-  try {
-    await access(dirname(f.out), constants.W_OK);
-  } catch (err) {
-    throw new UsageError(`--out ${f.out}: cannot write into ${dirname(f.out)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
+  await checkVideoOutput('--out', f.out);
   const [cols, rows] = f.grid;
   const seeds = f.seeds ?? seedList(DEFAULT_SEEDS);
   const domains = await domainArgs(f.domain ?? []);
@@ -134,18 +122,7 @@ async function video(f: VideoFlags, settings: Record<string, string>): Promise<v
       if (err instanceof RangeError) throw new UsageError(err.message);
       throw err;
     }
-    const started = performance.now();
-    const tty = process.stderr.isTTY;
-    let shown = -1;
-    const { width, height, frames } = await renderVideo(G, plan, f.out, {
-      fps: f.fps,
-      onProgress(done, total) {
-        const perFrame = (performance.now() - started) / 1000 / done;
-        const line = `video: frame ${done}/${total}, ${perFrame.toFixed(2)} s/frame, ${Math.round(perFrame * (total - done))} s left`;
-        if (tty) process.stderr.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
-        else if (Math.floor((10 * done) / total) !== shown) (shown = Math.floor((10 * done) / total)), process.stderr.write(`${line}\n`);
-      },
-    });
+    const { width, height, frames } = await renderVideo(G, plan, f.out, { fps: f.fps, onProgress: frameProgress('video') });
     process.stdout.write(`wrote ${f.out}: ${frames} frames of ${width}×${height} at ${f.fps} fps (${(frames / f.fps).toFixed(1)} s)\n`);
   } finally {
     await G.release();

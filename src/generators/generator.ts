@@ -35,6 +35,11 @@ export interface SynthesizeOptions {
   noise?: NoiseMode;
   /** Seed of `random` noise. */
   noiseSeed?: number;
+  /**
+   * Per-sample inputs by name, each [1, ...shape], given to every image in place of `noise` (a
+   * projection's optimised noise maps, Projection.noise).
+   */
+  noiseMaps?: Readonly<Record<string, Tensor>>;
 }
 
 export interface GenerateOptions {
@@ -178,7 +183,7 @@ export class Generator<A = unknown> {
     const ws = toWPlus(opts.w, this.nLatent);
     this.checkLatent(ws, 'w');
     const domain = this.domainTensor(opts.domain);
-    const samples = sampleInputs(this.sampleInputs, ws.shape[0]!, opts.noise ?? 'const', opts.noiseSeed);
+    const samples = this.samplesFor(opts, ws.shape[0]!);
     return mapBatches([ws, ...samples], this.batch, async ([wc, ...sc]) =>
       (await session.run({ ws: wc!, domain, ...this.sampleFeeds(sc) })).img!,
     );
@@ -208,7 +213,7 @@ export class Generator<A = unknown> {
       throw new Error(`cotangent must have the images' shape ${shapeString(imgShape)}, got ${shapeString(cotangent.shape)}`);
     }
     const domain = this.domainTensor(opts.domain);
-    const samples = sampleInputs(this.sampleInputs, n, opts.noise ?? 'const', opts.noiseSeed);
+    const samples = this.samplesFor(opts, n);
     const dDomain = new Float32Array(this.domainSize);
     const dWs = await mapBatches([ws, cotangent, ...samples], this.batch, async ([wc, cc, ...sc]) => {
       const r = await session.run({ ws: wc!, cotangent: cc!, domain, ...this.sampleFeeds(sc) });
@@ -221,6 +226,20 @@ export class Generator<A = unknown> {
 
   async release(): Promise<void> {
     await this.sessions.release();
+  }
+
+  private samplesFor(opts: SynthesizeOptions, n: number): Tensor[] {
+    const given = opts.noiseMaps;
+    if (!given) return sampleInputs(this.sampleInputs, n, opts.noise ?? 'const', opts.noiseSeed);
+    return this.sampleInputs.map(({ name, shape }) => {
+      const map = given[name];
+      if (!map || shapeString(map.shape) !== shapeString([1, ...shape])) {
+        throw new Error(`noise map ${name} must be ${shapeString([1, ...shape])}, got ${map ? shapeString(map.shape) : 'none'}`);
+      }
+      const data = new Float32Array(n * map.data.length);
+      for (let i = 0; i < n; i++) data.set(map.data, i * map.data.length);
+      return { data, shape: [n, ...shape] };
+    });
   }
 
   private sampleFeeds(samples: Tensor[]): Record<string, Tensor> {

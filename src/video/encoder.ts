@@ -128,3 +128,23 @@ export function openVideoWriter(path: string, o: VideoOptions): VideoWriter {
     },
   };
 }
+
+/**
+ * Writes the `frames` frames that `frame(i)` makes, one at a time (a fresh buffer each, see write), to
+ * `path`; when making a frame or encoding fails, the partial file is removed.
+ */
+export async function writeVideo(
+  path: string, o: VideoOptions, frames: number, frame: (index: number) => Promise<Uint8Array>, onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  const writer = openVideoWriter(path, o);
+  try {
+    for (let i = 0; i < frames; i++) {
+      await writer.write(await frame(i));
+      onProgress?.(i + 1, frames);
+    }
+    await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import type { Generator } from '../generators/generator.js';
 import { imageToRgb8 } from '../io/image.js';
-import { openVideoWriter, type VideoFormat } from './encoder.js';
+import { writeVideo, type VideoFormat } from './encoder.js';
 import type { VideoPlan } from './walk.js';
 
 export interface RenderVideoOptions {
@@ -22,26 +22,18 @@ export async function renderVideo(G: Generator, plan: VideoPlan, path: string, o
   const size = G.size;
   const width = plan.cols * size;
   const height = plan.rows * size;
-  const writer = openVideoWriter(path, { width, height, fps: o.fps ?? 60, format: o.format, bitrate: o.bitrate });
-  try {
-    for (let f = 0; f < plan.frames; f++) {
-      o.signal?.throwIfAborted();
-      const frame = new Uint8Array(width * height * 3); // the writer holds on to it until ffmpeg has it
-      const { ws, domain } = plan.frame(f);
-      const images = await G.synthesize({ w: ws, domain });
-      for (let cell = 0; cell < plan.cols * plan.rows; cell++) {
-        const rgb = imageToRgb8(images, cell);
-        const x0 = (cell % plan.cols) * size;
-        const y0 = Math.floor(cell / plan.cols) * size;
-        for (let y = 0; y < size; y++) frame.set(rgb.subarray(y * size * 3, (y + 1) * size * 3), ((y0 + y) * width + x0) * 3);
-      }
-      await writer.write(frame);
-      o.onProgress?.(f + 1, plan.frames);
+  await writeVideo(path, { width, height, fps: o.fps ?? 60, format: o.format, bitrate: o.bitrate }, plan.frames, async (f) => {
+    o.signal?.throwIfAborted();
+    const frame = new Uint8Array(width * height * 3);
+    const { ws, domain } = plan.frame(f);
+    const images = await G.synthesize({ w: ws, domain });
+    for (let cell = 0; cell < plan.cols * plan.rows; cell++) {
+      const rgb = imageToRgb8(images, cell);
+      const x0 = (cell % plan.cols) * size;
+      const y0 = Math.floor(cell / plan.cols) * size;
+      for (let y = 0; y < size; y++) frame.set(rgb.subarray(y * size * 3, (y + 1) * size * 3), ((y0 + y) * width + x0) * 3);
     }
-    await writer.close();
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
+    return frame;
+  }, o.onProgress);
   return { width, height, frames: plan.frames };
 }
