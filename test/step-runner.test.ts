@@ -8,7 +8,7 @@ import { it } from 'node:test';
 import { loadClip, loadGenerator } from '../src/registry/load.js';
 import { sampleInputs, toWPlus } from '../src/generators/latents.js';
 import { RandomState } from '../src/core/random-state.js';
-import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
+import { chooseMicroBatch, createStepRunner, defaultStepMemory } from '../src/train/step-runner.js';
 import { textDirection } from '../src/train/text-direction.js';
 import { assertClose, GOLDENS } from './helpers/golden.js';
 
@@ -47,4 +47,7 @@ it('chooses the whole batch when it fits and a divisor when it does not', () => 
   assert.equal(chooseMicroBatch(8, 1024, 1, 16e9), 4);
   assert.equal(chooseMicroBatch(6, 1024, 2, 11e9), 2);
   assert.equal(chooseMicroBatch(4, 1024, 2, 1e9), 1);
+  // The default keeps the FFHQ-1024 batch-4 step under 8 GiB (micro-batches of 2) whatever the machine.
+  assert.equal(chooseMicroBatch(4, 1024, 1, 8 * 2 ** 30), 2);
+  assert.ok(defaultStepMemory() <= 8 * 2 ** 30);
 });

@@ -34,6 +34,7 @@ interface AdaptFlags {
   saveEvery: number;
   threads?: number;
   microBatch?: number;
+  maxMemory?: number;
   device: Device;
   json?: boolean;
   resume?: boolean;
@@ -99,7 +100,9 @@ export function registerAdapt(program: Command): void {
     .option('--save-every <n>', 'steps between saves of the domain file and the run state beside it', integerIn({ min: 1 }), 25)
     .addOption(threadsOption())
     .addOption(new Option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding)')
-      .argParser(integerIn({ min: 1 })).default(undefined, 'the whole batch if it fits in memory'))
+      .argParser(integerIn({ min: 1 })).default(undefined, 'the largest divisor that fits in --max-memory'))
+    .addOption(new Option('--max-memory <GiB>', 'memory a training step may use, for choosing the micro-batch; more makes big batches faster (FFHQ-1024 batch 4: 12 GiB runs it whole, 1.3x faster than at 8)')
+      .argParser(numberIn({ min: 1 })).default(undefined, '8, or 70% of RAM if less'))
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .addOption(deviceOption())
     .option('--resume', 'continue the run saved in --out from its run state (<name>.state.safetensors beside it)')
@@ -156,7 +159,7 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
       clips, clipWeights, out, overwrite: flags.out !== undefined, resume: flags.resume, saveEvery,
       replay: flags.replay, record: flags.record && resolve(flags.record),
       preview: flags.preview ? { dir: flags.preview, every: previewEvery } : undefined,
-      handleSignals: true, microBatch, session: { threads, device: flags.device },
+      handleSignals: true, microBatch, maxMemory: flags.maxMemory && flags.maxMemory * 2 ** 30, session: { threads, device: flags.device },
       onStep: (r) => progress.step(r),
       onMessage: (text) => progress.message(text),
     });

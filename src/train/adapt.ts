@@ -67,8 +67,10 @@ export interface AdaptOptions extends Partial<AdaptSettings> {
   onMessage?: (text: string) => void;
   /** Extra string metadata for the domain file. */
   metadata?: Record<string, string>;
-  /** Samples per graph run (default: the whole batch if it fits in 70% of memory, else a divisor). */
+  /** Samples per graph run (default: the largest divisor of the batch expected to fit in `maxMemory`). */
   microBatch?: number;
+  /** Bytes a step may use when choosing the micro-batch (default: `defaultStepMemory()`, 8 GiB or 70% of RAM). */
+  maxMemory?: number;
   session?: SessionOptions;
 }
 
@@ -113,7 +115,7 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     }
     const imageSet = images ? ('digest' in images ? images : await readImageSet(images as readonly ImageInput[])) : undefined;
     if (imageSet) for (const s of imageSet.skipped) message(`skipped ${s.name}: ${s.reason}`);
-    const microBatch = options.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
+    const microBatch = options.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length, options.maxMemory);
     message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} ${G.parameterisation.name} values); ` +
       `CLIP ${clips.map((c) => c.name).join(', ')}${microBatch < settings.batch ? `; micro-batches of ${microBatch}` : ''}`);
     if (imageSet) message(`${imageSet.images.length} example images; mean embedding of the generator's samples (cached after the first run)`);

@@ -76,7 +76,7 @@ export interface AdaptRun {
   session?: SessionOptions;
   /**
    * Samples per graph run; the batch's losses are still computed over the whole batch. Default: the
-   * whole batch if it is expected to fit in 70% of this machine's memory, else the largest divisor that does.
+   * largest divisor of the batch expected to fit in `defaultStepMemory()` (8 GiB, or 70% of RAM if less).
    */
   microBatch?: number;
 }

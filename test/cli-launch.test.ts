@@ -1,0 +1,73 @@
+/**
+ * The `ganvec` executable (dist/cli/launch.js) runs the CLI in a child with malloc set to reuse memory,
+ * passes its output, exit code and signals through, and leaves a user's own malloc settings alone.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import { reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
+import { readDomainFile } from '../src/index.js';
+import { REPO } from './helpers/cli.js';
+
+const LAUNCHER = join(REPO, 'dist/cli/launch.js');
+const GENERATOR = join(REPO, 'test/fixtures/goldens/sg2-tiny-a/ckpt.pt');
+const CLIP = join(REPO, 'test/fixtures/goldens/clip-tiny-a/clip_state_dict.pt');
+
+let dir: string;
+before(async () => (dir = await mkdtemp(join(tmpdir(), 'ganvec-launch-'))));
+after(async () => rm(dir, { recursive: true, force: true }));
+
+it('sets malloc to reuse memory on glibc, unless the user set it', () => {
+  assert.deepEqual(
+    { ...reuseMallocEnvironment({ PATH: '/bin' }, true) },
+    { PATH: '/bin', MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46) },
+  );
+  assert.equal(reuseMallocEnvironment({ MALLOC_MMAP_MAX_: '65536' }, true), undefined);
+  assert.equal(reuseMallocEnvironment({ MALLOC_TRIM_THRESHOLD_: '131072' }, true), undefined);
+  assert.equal(reuseMallocEnvironment({}, false), undefined);
+});
+
+function withoutMallocSettings(): NodeJS.ProcessEnv {
+  const { MALLOC_MMAP_MAX_: _m, MALLOC_TRIM_THRESHOLD_: _t, ...env } = process.env;
+  return { ...env, GANVEC_OFFLINE: '1' };
+}
+
+/** The launcher's child processes (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+    readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
+
+it('runs adapt in a child with that malloc; a SIGINT to it saves the last step and exits 130', { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
+  const out = join(dir, 'launched.dv.safetensors');
+  const child = spawn(process.execPath, [LAUNCHER, 'adapt', '--from', GENERATOR, '--clip', CLIP, '--to', 'pixar', '--out', out, '--json', '--iters', '100000'], {
+    env: withoutMallocSettings(), stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  let environ = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (environ || !chunk.includes('"event":"step"')) return;
+    const [cli] = childrenOf(child.pid!);
+    environ = readFileSync(`/proc/${cli}/environ`, 'utf8');
+    child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 130, stderr);
+  assert.ok(environ.split('\0').includes('MALLOC_MMAP_MAX_=0'), 'the CLI ran with malloc reusing memory');
+  const saved = await readDomainFile(out);
+  assert.ok(Number(saved.metadata.iterations) >= 1, 'the interrupted run saved its steps');
+});
+
+it('passes the exit code and output of a usage error through', async () => {
+  const child = spawn(process.execPath, [LAUNCHER, 'generate', '--seeds', 'x'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.notEqual(code, 0);
+  assert.match(stderr, /ganvec: .*--seeds/);
+});
