@@ -14,7 +14,7 @@
  * kernel time goes (bench/profile.ts); the timings themselves are slowed by the profiler and not reported.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -138,6 +138,9 @@ function checkout(ref: string): { dir: string; commit: string } {
   // The baseline runs from its sources (tsx) with this tree's packages; a baseline with other dependencies
   // would need its own `npm ci` there.
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  // The web viewer's cases serve the tree's own bundled page.
+  const scripts = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  if (scripts['build:web']) execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: dir, stdio: 'ignore' });
   process.stderr.write(`baseline ${ref} = ${commit.slice(0, 12)} in ${dir}\n`);
   return { dir, commit };
 }
