@@ -7,8 +7,8 @@
  * same machine at nearly the same time; reports new/old. This is how a change is measured on a noisy
  * shared machine. Cases the baseline does not have are run here only.
  *
- * Each case runs as that tree's `ganvec` executable runs the CLI (with its malloc settings, cli/launch.ts);
- * set MALLOC_MMAP_MAX_ to measure without them.
+ * Each case runs as that tree's `ganvec` executable runs the command (adaptation with its malloc
+ * settings, cli/launch.ts); set MALLOC_MMAP_MAX_ to measure without them.
  *
  * `npm run bench -- --profile <case…>`: runs the cases with ONNX Runtime's profiler on and prints where the
  * kernel time goes (bench/profile.ts); the timings themselves are slowed by the profiler and not reported.
@@ -58,17 +58,17 @@ if (process.argv[2] === '--case') {
 }
 
 /**
- * The environment a tree's `ganvec` executable runs its CLI in: from the commit with cli/launch.ts on,
- * with malloc reusing memory (cli/malloc-environment.ts); before it, the plain one.
+ * The environment a tree's `ganvec` executable runs this case's command in: from the commit with
+ * cli/launch.ts on, adaptation steps run with malloc reusing memory (cli/malloc-environment.ts).
  */
-function cliEnvironment(root: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+function cliEnvironment(root: string, name: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!existsSync(join(root, 'src/cli/malloc-environment.ts'))) return env;
-  return reuseMallocEnvironment(env, runsOnGlibc()) ?? env;
+  return reuseMallocEnvironment(env, runsOnGlibc(), /adapt/.test(name) ? 'adapt' : name) ?? env;
 }
 
 /** Runs one case in its own process from the bench of the tree at `root`, as its CLI would run; undefined if that bench lacks it. */
 function runCase(root: string, name: string, base: NodeJS.ProcessEnv = process.env): CaseResult | undefined {
-  const env = cliEnvironment(root, base);
+  const env = cliEnvironment(root, name, base);
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--case', name], {
       cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'], env,

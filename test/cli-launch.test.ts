@@ -1,6 +1,7 @@
 /**
- * The `ganvec` executable (dist/cli/launch.js) runs the CLI in a child with malloc set to reuse memory,
- * passes its output, exit code and signals through, and leaves a user's own malloc settings alone.
+ * The `ganvec` executable (dist/cli/launch.js) runs `adapt` in a child with malloc set to reuse memory,
+ * passes its output, exit code and signals through, and leaves other commands and a user's own malloc
+ * settings alone.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -21,14 +22,15 @@ let dir: string;
 before(async () => (dir = await mkdtemp(join(tmpdir(), 'ganvec-launch-'))));
 after(async () => rm(dir, { recursive: true, force: true }));
 
-it('sets malloc to reuse memory on glibc, unless the user set it', () => {
+it('sets malloc to reuse memory for adapt on glibc, unless the user set it', () => {
   assert.deepEqual(
-    { ...reuseMallocEnvironment({ PATH: '/bin' }, true) },
+    { ...reuseMallocEnvironment({ PATH: '/bin' }, true, 'adapt') },
     { PATH: '/bin', MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46) },
   );
-  assert.equal(reuseMallocEnvironment({ MALLOC_MMAP_MAX_: '65536' }, true), undefined);
-  assert.equal(reuseMallocEnvironment({ MALLOC_TRIM_THRESHOLD_: '131072' }, true), undefined);
-  assert.equal(reuseMallocEnvironment({}, false), undefined);
+  assert.equal(reuseMallocEnvironment({ MALLOC_MMAP_MAX_: '65536' }, true, 'adapt'), undefined);
+  assert.equal(reuseMallocEnvironment({ MALLOC_TRIM_THRESHOLD_: '131072' }, true, 'adapt'), undefined);
+  assert.equal(reuseMallocEnvironment({}, false, 'adapt'), undefined);
+  for (const command of ['generate', 'video', undefined]) assert.equal(reuseMallocEnvironment({}, true, command), undefined, String(command));
 });
 
 function withoutMallocSettings(): NodeJS.ProcessEnv {

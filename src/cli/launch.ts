@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The `ganvec` executable: the CLI (main.ts), in a child process whose malloc reuses memory (malloc-environment.ts).
+// The `ganvec` executable: the CLI (main.ts); `adapt` runs in a child process whose malloc reuses memory (malloc-environment.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { reuseMallocEnvironment, runsOnGlibc } from './malloc-environment.js';
 
-const env = reuseMallocEnvironment(process.env, runsOnGlibc());
+const env = reuseMallocEnvironment(process.env, runsOnGlibc(), process.argv[2]);
 if (!env) {
   await import('./main.js');
 } else {

@@ -1,14 +1,17 @@
 /**
- * Why the `ganvec` executable runs the CLI in a second process (launch.ts): ONNX Runtime allocates every
+ * Why the `ganvec` executable runs `adapt` in a second process (launch.ts): ONNX Runtime allocates every
  * large activation with malloc, and glibc serves blocks above 32 MB with a fresh mmap, so a 1024 px
  * training step faulted in about 1.2 million zeroed pages (4.5 GB) every step, 2.5–3.5 s of kernel time.
- * With mmap off for malloc and the heap never trimmed, the pages are reused from the second step on
- * (bench/RESULTS.md), at the same peak memory. glibc reads these settings only at start-up.
+ * With mmap off for malloc and the heap never trimmed, a step reuses the previous step's pages: the
+ * FFHQ-1024 step ran 1.2x faster at a lower peak (bench/RESULTS.md). Only `adapt`, which repeats one graph:
+ * StyleGAN3's generation, whose many temporaries of many sizes fragment a heap that is never trimmed,
+ * ran 3.5x faster but peaked at 3.5x the memory (16 GB for one 1024 px image). glibc reads these
+ * settings only at start-up.
  */
 
-/** The environment to re-run the CLI in, or undefined to run it as it is (not glibc, or the user chose). */
-export function reuseMallocEnvironment(env: NodeJS.ProcessEnv, glibc: boolean): NodeJS.ProcessEnv | undefined {
-  if (!glibc || env.MALLOC_MMAP_MAX_ !== undefined || env.MALLOC_TRIM_THRESHOLD_ !== undefined) return undefined;
+/** The environment to re-run the CLI in, or undefined to run it as it is (not adapt, not glibc, or the user chose). */
+export function reuseMallocEnvironment(env: NodeJS.ProcessEnv, glibc: boolean, command: string | undefined): NodeJS.ProcessEnv | undefined {
+  if (command !== 'adapt' || !glibc || env.MALLOC_MMAP_MAX_ !== undefined || env.MALLOC_TRIM_THRESHOLD_ !== undefined) return undefined;
   return { ...env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46) };
 }
 
