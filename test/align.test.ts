@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { detectFaces } from '../src/faces/face-detector.js';
-import { alignFace, ffhqQuad } from '../src/faces/ffhq-align.js';
+import { alignFace, faceFeatures, ffhqQuad } from '../src/faces/ffhq-align.js';
 import { readRgb } from '../src/faces/align-photo.js';
 import { astronautPhoto } from './helpers/astronaut.js';
 import { runCli } from './helpers/cli.js';
@@ -43,16 +43,6 @@ describe('alignment parity with ffhq-dataset', () => {
 });
 
 type Point = [number, number];
-const mean = (lm: ArrayLike<number>, from: number, to: number): Point => {
-  let x = 0;
-  let y = 0;
-  for (let i = from; i < to; i++) {
-    x += lm[2 * i]!;
-    y += lm[2 * i + 1]!;
-  }
-  return [x / (to - from), y / (to - from)];
-};
-const features = (lm: ArrayLike<number>) => ({ eyeLeft: mean(lm, 36, 42), eyeRight: mean(lm, 42, 48), mouth: [(lm[96]! + lm[108]!) / 2, (lm[97]! + lm[109]!) / 2] as Point });
 
 describe('ganvec align on a real photo (scikit-image astronaut.png)', () => {
   test('one face; re-detected eyes and mouth land where the FFHQ crop maps them', async () => {
@@ -75,13 +65,13 @@ describe('ganvec align on a real photo (scikit-image astronaut.png)', () => {
       (((x - nwx) * ux[0] + (y - nwy) * ux[1]) / side2) * SIZE,
       (((x - nwx) * uy[0] + (y - nwy) * uy[1]) / side2) * SIZE,
     ];
-    const before = features(found[0]!.landmarks);
+    const before = faceFeatures(found[0]!.landmarks);
 
     const aligned = await readRgb(out);
     assert.equal(aligned.width, SIZE);
     const again = await detectFaces(aligned);
     assert.equal(again.length, 1, 'faces in the aligned image');
-    const after = features(again[0]!.landmarks);
+    const after = faceFeatures(again[0]!.landmarks);
     for (const key of ['eyeLeft', 'eyeRight', 'mouth'] as const) {
       const expected = toAligned(before[key]);
       const d = Math.hypot(after[key][0] - expected[0], after[key][1] - expected[1]);

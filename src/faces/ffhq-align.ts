@@ -25,7 +25,7 @@ export interface FaceQuad {
 
 type Point = [number, number];
 
-function mean(lm: Landmarks68, from: number, to: number): Point {
+function mean(lm: ArrayLike<number>, from: number, to: number): Point {
   let x = 0;
   let y = 0;
   for (let i = from; i < to; i++) {
@@ -35,13 +35,16 @@ function mean(lm: Landmarks68, from: number, to: number): Point {
   return [x / (to - from), y / (to - from)];
 }
 
+/** The points the crop is built from: each eye's centre (landmarks 36–41, 42–47) and the mouth's (corners 48, 54). */
+export function faceFeatures(lm: ArrayLike<number>): { eyeLeft: Point; eyeRight: Point; mouth: Point } {
+  return { eyeLeft: mean(lm, 36, 42), eyeRight: mean(lm, 42, 48), mouth: [(lm[96]! + lm[108]!) * 0.5, (lm[97]! + lm[109]!) * 0.5] };
+}
+
 /** The reference's oriented crop rectangle from eyes (36–41, 42–47) and mouth corners (48, 54). */
 export function ffhqQuad(lm: Landmarks68): FaceQuad {
-  const eyeLeft = mean(lm, 36, 42);
-  const eyeRight = mean(lm, 42, 48);
+  const { eyeLeft, eyeRight, mouth: mouthAvg } = faceFeatures(lm);
   const eyeAvg: Point = [(eyeLeft[0] + eyeRight[0]) * 0.5, (eyeLeft[1] + eyeRight[1]) * 0.5];
   const eyeToEye: Point = [eyeRight[0] - eyeLeft[0], eyeRight[1] - eyeLeft[1]];
-  const mouthAvg: Point = [(lm[96]! + lm[108]!) * 0.5, (lm[97]! + lm[109]!) * 0.5];
   const eyeToMouth: Point = [mouthAvg[0] - eyeAvg[0], mouthAvg[1] - eyeAvg[1]];
   // x = eye_to_eye - flipud(eye_to_mouth) * [-1, 1]
   let x: Point = [eyeToEye[0] + eyeToMouth[1], eyeToEye[1] - eyeToMouth[0]];
