@@ -101,7 +101,7 @@ export function registerAdapt(program: Command): void {
     .addOption(threadsOption())
     .addOption(new Option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding)')
       .argParser(integerIn({ min: 1 })).default(undefined, 'the largest divisor that fits in --max-memory'))
-    .addOption(new Option('--max-memory <GiB>', 'memory a training step may use, for choosing the micro-batch; more makes big batches faster (FFHQ-1024 batch 4: 12 GiB runs it whole, 1.3x faster than at 8)')
+    .addOption(new Option('--max-memory <GiB>', 'memory a training step may use, for choosing the micro-batch; more makes big batches faster (FFHQ-1024 batch 4: 12 GiB runs it whole, 1.3–1.5x faster than at 8)')
       .argParser(numberIn({ min: 1 })).default(undefined, '8, or 70% of RAM if less'))
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
     .addOption(deviceOption())
