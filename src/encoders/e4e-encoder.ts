@@ -7,6 +7,7 @@
 import type { Tensor } from '../core/tensor.js';
 import { Graph } from '../engine/graph.js';
 import { Session, type SessionOptions } from '../engine/session.js';
+import { rgbToImageTensor } from '../faces/align-photo.js';
 import { resizeBilinear, type RgbImage } from '../faces/pil-resample.js';
 import { e4eEncode, e4eLayout, readE4e, type E4eLayout, type E4eWeights } from './e4e.js';
 
@@ -15,11 +16,8 @@ export const E4E_INPUT_SIZE = 256;
 
 /** An RGB image → [1, 3, 256, 256] in [-1, 1], resized (not cropped) with Pillow's bilinear filter. */
 export function e4eInput(img: RgbImage): Tensor {
-  const r = img.width === E4E_INPUT_SIZE && img.height === E4E_INPUT_SIZE ? img : resizeBilinear(img, E4E_INPUT_SIZE, E4E_INPUT_SIZE);
-  const plane = E4E_INPUT_SIZE * E4E_INPUT_SIZE;
-  const data = new Float32Array(3 * plane);
-  for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) data[c * plane + p] = (r.data[p * 3 + c]! / 255 - 0.5) / 0.5;
-  return { data, shape: [1, 3, E4E_INPUT_SIZE, E4E_INPUT_SIZE] };
+  // ToTensor + Normalize(0.5, 0.5) is v / 127.5 − 1, as every other photo becomes a tensor.
+  return rgbToImageTensor(img.width === E4E_INPUT_SIZE && img.height === E4E_INPUT_SIZE ? img : resizeBilinear(img, E4E_INPUT_SIZE, E4E_INPUT_SIZE));
 }
 
 /** What an encoder is checked against: any generator's size and W+ layout, and its name for messages. */
