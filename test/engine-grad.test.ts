@@ -392,6 +392,27 @@ describe('grad', () => {
     assert.doesNotThrow(() => grad(ops.sumAll(ops.mul(ops.where(ops.greater(x, 0), x, 0), c)), [x]));
   });
 
+  it('a composite is differentiated by its own rule, once, and refuses inner values used outside', async () => {
+    // Inside: y = 2x through three ops. Its rule claims 3·ȳ, so the gradient shows which one ran.
+    const build = (g: Graph, x: Value) => g.composite([x], () => ops.add(ops.mul(x, 0.5), ops.mul(x, 1.5)), (gy) => [ops.mul(gy, 3)]);
+    const g = new Graph();
+    const x = g.input('x', [2, 3]);
+    const y = build(g, x);
+    g.output('gx', grad(ops.sumAll(ops.add(y, ops.mul(x, 1))), [x])[0]!);
+    const session = await Session.fromGraph(g, { threads: 1 });
+    const out = await session.run({ x: { data: new Float32Array(6).fill(1), shape: [2, 3] } });
+    await session.release();
+    assert.deepEqual(Array.from(out.gx!.data), new Array(6).fill(4)); // 3 from the rule + 1 from the direct path
+
+    const h = new Graph();
+    const hx = h.input('x', [2]);
+    let inner: Value | undefined;
+    const hy = h.composite([hx], () => ops.mul((inner = ops.mul(hx, 2)), 3), (gy) => [ops.mul(gy, 6)]);
+    assert.throws(() => grad(ops.sumAll(ops.add(hy, inner!)), [hx]), /inside a composite \(from its Mul node\) is used outside/);
+    const outside = h.input('z', [2]);
+    assert.throws(() => h.composite([hx], () => ops.mul(hx, outside), (gy) => [gy]), /reads a value that is neither one of its inputs nor a constant/);
+  });
+
   it('asking for a Conv weight gradient is an error', () => {
     const g = new Graph();
     const x = g.input('x', [1, 2, 4, 4]);

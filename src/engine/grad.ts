@@ -2,8 +2,9 @@
  * Reverse-mode differentiation over the graph IR. `grad` appends the backward pass to the same graph:
  * for every node on a path from `wrt` to `loss` (in reverse build order) it calls that op's VJP rule
  * (vjp.ts) and sums the cotangents that reach each value. Frozen weights are constants and never get one.
+ * A composite (Graph.composite) is differentiated once, by its own rule, when the walk reaches its last node.
  */
-import type { Node, Value } from './graph.js';
+import type { Composite, Node, Value } from './graph.js';
 import { add } from './ops.js';
 import { vjpRules } from './vjp.js';
 
@@ -26,22 +27,40 @@ export function grad(loss: Value, wrt: readonly Value[], seed?: Value): Value[] 
   if (!seed && loss.shape.length !== 0) throw new Error('grad: a non-scalar loss needs a seed cotangent');
   const onPath = dependents(wrt);
   const cotangent = new Map<number, Value>([[loss.id, seed ?? graph.scalar(1)]]);
-  const nodes = [...graph.nodes];
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    const node: Node = nodes[i]!;
-    const gys = node.outputs.map((y) => cotangent.get(y.id));
-    if (gys.every((g) => g === undefined)) continue;
-    const needs = node.inputs.map((x) => onPath.has(x.id) && x.dtype === 'float32');
-    if (!needs.some(Boolean)) continue;
-    const rule = vjpRules[node.op];
-    if (!rule) throw new Error(`grad: no VJP rule for op ${node.op} (on the path from the inputs to the loss)`);
-    const gxs = rule(node, gys, needs);
-    node.inputs.forEach((x, k) => {
+  const needed = (inputs: readonly Value[]) => inputs.map((x) => onPath.has(x.id) && x.dtype === 'float32');
+  const accumulate = (inputs: readonly Value[], needs: readonly boolean[], gxs: ReadonlyArray<Value | undefined>) => {
+    inputs.forEach((x, k) => {
       const gx = gxs[k];
       if (!needs[k] || !gx) return;
       const prev = cotangent.get(x.id);
       cotangent.set(x.id, prev ? add(prev, gx) : gx);
     });
+  };
+  const differentiated = new Set<Composite>();
+  const nodes = [...graph.nodes];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node: Node = nodes[i]!;
+    const composite = graph.composites.get(node);
+    if (composite) {
+      if (differentiated.has(composite)) continue;
+      differentiated.add(composite);
+      for (const n of composite.nodes) {
+        if (n.outputs.some((y) => y !== composite.output && cotangent.has(y.id))) {
+          throw new Error(`grad: a value inside a composite (from its ${n.op} node) is used outside it`);
+        }
+      }
+      const gy = cotangent.get(composite.output.id);
+      const needs = needed(composite.inputs);
+      if (gy && needs.some(Boolean)) accumulate(composite.inputs, needs, composite.vjp(gy, needs));
+      continue;
+    }
+    const gys = node.outputs.map((y) => cotangent.get(y.id));
+    if (gys.every((g) => g === undefined)) continue;
+    const needs = needed(node.inputs);
+    if (!needs.some(Boolean)) continue;
+    const rule = vjpRules[node.op];
+    if (!rule) throw new Error(`grad: no VJP rule for op ${node.op} (on the path from the inputs to the loss)`);
+    accumulate(node.inputs, needs, rule(node, gys, needs));
   }
   return wrt.map((x) => cotangent.get(x.id) ?? zerosLike(x));
 }

@@ -28,6 +28,18 @@ export interface Node {
   readonly attrs: Readonly<Record<string, AttrValue>>;
 }
 
+/**
+ * A piece of graph that grad() differentiates as a whole, with its own rule: an op made of ops (StyleGAN3's
+ * banded FIR products), whose backward pass the per-op rules would build from many full-size slices and pads.
+ */
+export interface Composite {
+  readonly inputs: readonly Value[];
+  readonly output: Value;
+  readonly nodes: ReadonlySet<Node>;
+  /** The inputs' cotangents from the output's; undefined where `needs` is false. */
+  readonly vjp: (gy: Value, needs: readonly boolean[]) => Array<Value | undefined>;
+}
+
 export interface Initializer {
   readonly value: Value;
   readonly data: Float32Array | BigInt64Array;
@@ -38,6 +50,8 @@ export class Graph {
   readonly inputs: Value[] = [];
   readonly outputs: Value[] = [];
   readonly initializers = new Map<number, Initializer>();
+  /** Each node built inside a composite, to its composite. */
+  readonly composites = new Map<Node, Composite>();
   private nextId = 0;
   private readonly scalarCache = new Map<number, Value>();
   /** Every value name in use: ONNX needs them unique (a repeated initializer name silently aliases). */
@@ -86,6 +100,25 @@ export class Graph {
     const out = this.addNode('Identity', [v], {}, [{ shape: v.shape, dtype: v.dtype, name }])[0]!;
     this.outputs.push(out);
     return out;
+  }
+
+  /**
+   * The value `build()` makes from `inputs` (and constants), differentiated by `vjp` instead of through the
+   * nodes it builds, which must read nothing else.
+   */
+  composite(inputs: readonly Value[], build: () => Value, vjp: Composite['vjp']): Value {
+    const first = this.nodes.length;
+    const output = build();
+    const nodes = new Set(this.nodes.slice(first));
+    const inside = new Set([...inputs, ...[...nodes].flatMap((n) => n.outputs)].map((v) => v.id));
+    for (const n of nodes) {
+      if (n.inputs.some((v) => !inside.has(v.id) && !this.initializers.has(v.id))) {
+        throw new Error(`composite: its ${n.op} node reads a value that is neither one of its inputs nor a constant`);
+      }
+    }
+    const c: Composite = { inputs, output, nodes, vjp };
+    for (const n of nodes) this.composites.set(n, c);
+    return output;
   }
 
   addNode(
