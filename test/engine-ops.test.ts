@@ -183,6 +183,19 @@ describe('comparison, selection, casts', () => {
     assertClose(out.a0!, ref.greater(A(a), ref.scalar(0)), 'greater(a, 0)');
   });
 
+  it('equal: broadcast, number operand, bool output', async () => {
+    covers('equal');
+    const rng = new Rng(14);
+    // Rounded to tenths so that some pairs are equal.
+    const a = f32(rng.randn([2, 3]).map((v) => Math.round(v * 2) / 2), [2, 3]);
+    const b = f32(Float32Array.of(0, 0.5, -0.5), [3]);
+    const out = await forward({ a, b }, (v) => ({ ab: ops.equal(v.a!, v.b!), a0: ops.equal(v.a!, 0) }));
+    assert.ok(out.ab!.data instanceof Uint8Array);
+    assertClose(out.ab!, ref.equal(A(a), A(b)), 'equal(a, b)');
+    assertClose(out.a0!, ref.equal(A(a), ref.scalar(0)), 'equal(a, 0)');
+    assert.ok(ref.equal(A(a), A(b)).data.some((v) => v === 1), 'the inputs have equal pairs');
+  });
+
   it('where: three-way broadcast and number branches', async () => {
     covers('where');
     const rng = new Rng(14);

@@ -75,13 +75,21 @@ export function rsqrt(x: Value): Value {
   return reciprocal(sqrt(x));
 }
 
-export function clip(x: Value, min: number, max: number): Value {
-  return single('Clip', [x, x.graph.scalar(min), x.graph.scalar(max)], {}, x.shape);
+/** min and max are scalars (rank 0). */
+export function clip(x: Value, min: Operand, max: Operand): Value {
+  const [lo, hi] = [lift(min, x), lift(max, x)];
+  if (lo.shape.length !== 0 || hi.shape.length !== 0) throw new Error('Clip: min and max must be scalars');
+  return single('Clip', [x, lo, hi], {}, x.shape);
 }
 
 export function greater(a: Value, b: Operand): Value {
   const y = lift(b, a);
   return single('Greater', [a, y], {}, broadcastShapes(a.shape, y.shape, 'Greater'), 'bool');
+}
+
+export function equal(a: Value, b: Operand): Value {
+  const y = lift(b, a);
+  return single('Equal', [a, y], {}, broadcastShapes(a.shape, y.shape, 'Equal'), 'bool');
 }
 
 export function where(cond: Value, a: Operand, b: Operand): Value {

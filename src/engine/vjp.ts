@@ -6,7 +6,7 @@
  */
 import type { Node, Value } from './graph.js';
 import {
-  add, cast, clip, conv, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
+  add, cast, clip, conv, equal, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
   sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square,
 } from './ops.js';
 import { numel, shapeString } from '../core/tensor.js';
@@ -66,6 +66,16 @@ function zeroInsert(x: Value, sh: number, sw: number): Value {
 
 const g0 = (gys: ReadonlyArray<Value | undefined>) => gys[0]!;
 
+/**
+ * A zero [1] computed from the cotangent g. ONNX Runtime orders nodes by a depth-first walk that visits a
+ * node's newest input first, so a mask built only from forward values (a ReLU's slope, a clamp's range)
+ * would run during the forward pass and stay alive, one per layer, until the backward pass reached it.
+ * Comparing against this zero instead makes the mask wait for g; it costs a one-element slice.
+ */
+function zeroAfter(g: Value): Value {
+  return reshape(mul(slice(reshape(g, [numel(g.shape)]), 0, 0, 1), 0), []);
+}
+
 export const vjpRules: Record<string, VjpRule> = {
   Identity: (_n, gys) => [g0(gys)],
   Add: (n, gys) => [sumTo(g0(gys), n.inputs[0]!.shape), sumTo(g0(gys), n.inputs[1]!.shape)],
@@ -96,11 +106,15 @@ export const vjpRules: Record<string, VjpRule> = {
   LeakyRelu: (n, gys) => {
     const alpha = (n.attrs.alpha as { float: number }).float;
     if (!(alpha >= 0 && alpha <= 1)) throw new Error(`grad: LeakyRelu slopes outside [0, 1] are not supported (alpha ${alpha})`);
-    return [mul(g0(gys), clip(cast(greater(n.outputs[0]!, 0), 'float32'), alpha, 1))];
+    const g = g0(gys);
+    return [mul(g, clip(cast(greater(n.outputs[0]!, zeroAfter(g)), 'float32'), alpha, 1))];
   },
+  // 1 where lo ≤ x ≤ hi (torch's clamp gradient), as clip(x) = x; Where would be ~4x slower.
   Clip: (n, gys) => {
     const [x, lo, hi] = n.inputs as [Value, Value, Value];
-    return [mul(g0(gys), where(greater(x, hi), 0, where(greater(lo, x), 0, 1)))];
+    const g = g0(gys);
+    const zero = zeroAfter(g);
+    return [mul(g, cast(equal(clip(x, add(lo, zero), add(hi, zero)), x), 'float32'))];
   },
   Where: (n, gys, needs) => {
     const [cond, a, b] = n.inputs as [Value, Value, Value];

@@ -95,6 +95,7 @@ export const sub = (a: Arr, b: Arr) => mapN([a, b], (x, y) => x - y);
 export const mul = (a: Arr, b: Arr) => mapN([a, b], (x, y) => x * y);
 export const div = (a: Arr, b: Arr) => mapN([a, b], (x, y) => x / y);
 export const greater = (a: Arr, b: Arr) => mapN([a, b], (x, y) => (x > y ? 1 : 0));
+export const equal = (a: Arr, b: Arr) => mapN([a, b], (x, y) => (x === y ? 1 : 0));
 /** cond is 0/1 valued. */
 export const where = (c: Arr, a: Arr, b: Arr) => mapN([c, a, b], (k, x, y) => (k ? x : y));
 export const sigmoid = (x: Arr) => map(x, (v) => 1 / (1 + Math.exp(-v)));
