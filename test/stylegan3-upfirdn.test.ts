@@ -1,10 +1,14 @@
 /**
  * upfirdn along one axis as a block-banded matrix product (generators/stylegan3/upfirdn-axis.ts) against
- * upfirdn2d's definition computed directly: insert zeros, pad or crop, convolve, keep every down-th sample.
+ * upfirdn2d's definition computed directly: insert zeros, pad or crop, convolve, keep every down-th sample;
+ * and its gradient (the composite's adjoint rule) against the transpose of that definition: upfirdn is
+ * linear, so d(Σ y·R)/dx[i] = Σₒ R[o] · upfirdn(eᵢ)[o].
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
+import { grad } from '../src/engine/grad.js';
 import { Graph } from '../src/engine/graph.js';
+import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
 import { upfirdnAxis, upfirdnLength, type AxisFir } from '../src/generators/stylegan3/upfirdn-axis.js';
 import { Rng } from './helpers/random.js';
@@ -52,6 +56,37 @@ for (const [what, f, length] of cases) {
         const expected = reference(data.subarray(r * length, (r + 1) * length), f);
         assert.equal(expected.length, out);
         expected.forEach((e, o) => assert.ok(Math.abs(flat[r * out + o]! - e) < 1e-4, `axis ${axis} row ${r} sample ${o}: ${flat[r * out + o]} vs ${e}`));
+      }
+    }
+  });
+}
+
+for (const [what, f, length] of cases) {
+  it(`the gradient of ${what}`, async () => {
+    const rng = new Rng(8);
+    const rows = 3;
+    const out = upfirdnLength(length, f);
+    const x = rng.randn([1, 1, rows, length]);
+    const r = rng.randn([1, 1, rows, out]);
+    for (const axis of [3, 2] as const) {
+      const g = new Graph('upfirdn-grad');
+      const xv = g.input('x', axis === 3 ? [1, 1, rows, length] : [1, 1, length, rows]);
+      const rv = g.input('r', axis === 3 ? [1, 1, rows, out] : [1, 1, out, rows]);
+      g.output('gx', grad(sumAll(mul(upfirdnAxis(g, xv, axis, f), rv)), [xv])[0]!);
+      const session = await Session.fromGraph(g, { threads: 1 });
+      const feeds = axis === 3
+        ? { x: { data: x, shape: [1, 1, rows, length] }, r: { data: r, shape: [1, 1, rows, out] } }
+        : { x: { data: transposeLast(x, rows, length), shape: [1, 1, length, rows] }, r: { data: transposeLast(r, rows, out), shape: [1, 1, out, rows] } };
+      const got = (await session.run(feeds)).gx!.data;
+      await session.release();
+      const flat = axis === 3 ? got : transposeLast(got, length, rows);
+      for (let i = 0; i < length; i++) {
+        const response = reference(Float32Array.from({ length }, (_, j) => (j === i ? 1 : 0)), f);
+        for (let row = 0; row < rows; row++) {
+          const expected = response.reduce((s, v, o) => s + v * r[row * out + o]!, 0);
+          const value = flat[row * length + i]!;
+          assert.ok(Math.abs(value - expected) < 1e-4, `axis ${axis} row ${row} input ${i}: ${value} vs ${expected}`);
+        }
       }
     }
   });
