@@ -47,6 +47,8 @@ export const CASES: BenchCase[] = [
   { name: 'gallery-build-256', run: benchGallery256 },
   { name: 'sg3t-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-t', 1024, 1) },
   { name: 'sg3r-generate-1024-b1', run: () => benchGenerateSG3('stylegan3-r', 1024, 1) },
+  // The StyleGAN3-T layer plan at 128 px (NVIDIA's 1024 px channel counts): a step small enough to run here.
+  { name: 'sg3t-adapt-128-b1', run: () => benchAdaptStepSG3('stylegan3-t', 128, 1) },
   { name: 'sg3t-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-t', 1024, 2) },
   { name: 'sg3r-adapt-1024-b2', run: () => benchAdaptStepSG3('stylegan3-r', 1024, 2) },
 ];
