@@ -1,5 +1,5 @@
 /**
- * upfirdn along one axis as a block-banded matrix product (generators/stylegan3/upfirdn-axis.ts) against
+ * upfirdn along one axis as a depthwise convolution (generators/stylegan3/upfirdn-axis.ts) against
  * upfirdn2d's definition computed directly: insert zeros, pad or crop, convolve, keep every down-th sample;
  * and its gradient (the composite's adjoint rule) against the transpose of that definition: upfirdn is
  * linear, so d(Σ y·R)/dx[i] = Σₒ R[o] · upfirdn(eᵢ)[o].

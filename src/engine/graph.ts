@@ -29,8 +29,9 @@ export interface Node {
 }
 
 /**
- * A piece of graph that grad() differentiates as a whole, with its own rule: an op made of ops (StyleGAN3's
- * banded FIR products), whose backward pass the per-op rules would build from many full-size slices and pads.
+ * A piece of graph that grad() differentiates as a whole, with its own rule: an op made of ops whose gradient
+ * has a cheaper form than the per-op rules would build (StyleGAN3's FIR passes: the adjoint of inserting zeros
+ * and filtering is one strided filter pass, where the rules would filter at the full rate and then slice).
  */
 export interface Composite {
   readonly inputs: readonly Value[];

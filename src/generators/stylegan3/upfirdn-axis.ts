@@ -9,8 +9,9 @@
  * the taps g flipped for convolution, output o of a row is y[o] = Σᵢ x[i] · g[u·i + p₀ − d·o], so
  *   x̄[i] = Σₒ ȳ[o] · g[u·i + p₀ − d·o]
  * is upfirdn of ȳ with up d, down u, the taps reversed and p₀' = k − 1 − p₀ (so g'[d·o + p₀' − u·i] is the
- * same tap), ending where the input's `length` outputs are complete. The per-op rules would instead keep
- * the zero-inserted cotangent of every strided convolution.
+ * same tap), ending where the input's `length` outputs are complete. For an upsampling pass that is one
+ * strided convolution; the per-op rules would filter at the full rate and then slice the inserted zeros'
+ * places away (a slow innermost-axis slice in ONNX Runtime).
  */
 import type { Graph, Value } from '../../engine/graph.js';
 import { conv, pad, reshape, slice } from '../../engine/ops.js';
