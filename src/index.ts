@@ -63,6 +63,7 @@ export { mixDomainFiles, loadWeightedDomains, parseDomainSpec, type WeightedDoma
 export { readImageSet, readImageFile, ImageSetError, type ImageSet, type ImageInput } from './io/image-folder.js';
 export { isNpyFile, readNpy, writeNpy } from './io/npy.js';
 export { printable, printableJson } from './io/printable.js';
+export { MultiLineError } from './io/errors.js';
 export type { LoadedTensor } from './io/storage.js';
 export { NpzWriter, readNpz } from './io/npz.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

@@ -60,6 +60,10 @@ test('--encoder e4e is the registered FFHQ e4e; offline, its error says where to
   assert.equal(r.code, 1);
   assert.match(r.stderr, /the encoder "e4e" \(e4e-ffhq-encode\) is missing/);
   assert.match(r.stderr, /1cUv_reLE6k3604or78EranS7XzuVMWeO/);
+  // The problem and each way to fix it on lines of their own, not joined by escaped newlines.
+  assert.doesNotMatch(r.stderr, /\\x0a/);
+  assert.match(r.stderr, /^To fix it, do one of:$/m);
+  assert.match(r.stderr, /^ {2}- run `ganvec models download e4e`/m);
 });
 
 test('stylize --encoder: a real photo aligned, encoded by e4e, drawn with a domain', async () => {

@@ -1,5 +1,5 @@
 import type { Command, OutputConfiguration } from 'commander';
-import { printable, setWarningHandler } from '../index.js';
+import { MultiLineError, printable, setWarningHandler } from '../index.js';
 
 /** A user-facing failure: printed as one line without a stack trace, exit code 1 (or `code`). */
 export class UsageError extends Error {
@@ -45,8 +45,9 @@ export async function runCli(program: Command, argv: string[]): Promise<void> {
   } catch (err) {
     const e = err as Error;
     const showStack = process.env.GANVEC_DEBUG === '1' && !(e instanceof UsageError);
-    // Messages quote text from files (names, metadata): escape control characters, keep it one line.
-    const text = showStack ? (e.stack ?? e.message).split('\n').map(printable).join('\n') : printable(e.message);
+    // Messages quote text from files (names, metadata): escape control characters, keep each line one line.
+    const lines = showStack ? (e.stack ?? e.message).split('\n') : e instanceof MultiLineError ? e.lines : [e.message];
+    const text = lines.map(printable).join('\n');
     process.stderr.write(`ganvec: ${text}\n`);
     process.exitCode = e instanceof UsageError ? e.code : 1;
   }

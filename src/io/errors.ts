@@ -14,3 +14,14 @@ export class CheckpointError extends Error {
     this.file = file;
   }
 }
+
+/**
+ * An error that is several lines on purpose: the problem, then what to do about it. The CLI prints each
+ * line escaped (file text stays on its line) instead of the one escaped line other errors get.
+ */
+export class MultiLineError extends Error {
+  constructor(readonly lines: readonly string[], options?: { cause?: unknown }) {
+    super(lines.join('\n'), options);
+    this.name = 'MultiLineError';
+  }
+}

@@ -1,6 +1,7 @@
 // The registry of known checkpoints (pretrained/registry.json): loading, validation and lookup by name or alias.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { MultiLineError } from '../io/errors.js';
 
 export const MODEL_KINDS = ['generator', 'clip', 'perceptual', 'encoder'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -99,7 +100,7 @@ export function parseRegistry(json: unknown, source: string): Registry {
     entries.push(entry);
   });
   if (problems.length > 0) {
-    throw new Error(`the model registry ${source} is invalid:\n  ${problems.join('\n  ')}`);
+    throw new MultiLineError([`the model registry ${source} is invalid:`, ...problems.map((p) => `  ${p}`)]);
   }
   return makeRegistry(entries, source);
 }

@@ -2,6 +2,7 @@
 // downloading registered models into the cache when allowed.
 import { homedir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
+import { MultiLineError } from '../io/errors.js';
 import { downloadFile, formatBytes, type DownloadResult, type DownloadSettings } from './download.js';
 import { checkFile, readRecordedSha256, recordedHashPath, statOrUndefined, type FileCheck } from './verify.js';
 import { loadRegistry, type ModelKind, type Registry, type RegistryEntry } from './registry.js';
@@ -84,11 +85,11 @@ export async function resolveModel(nameOrPath: string, options: ResolveModelOpti
   if (cached.state === 'ok') return { path, entry };
 
   const problem = cachedFileProblem(cached, entry, path, expected);
-  if (!download) throw new Error(missingModelMessage(nameOrPath, entry, path, problem));
+  if (!download) throw new MultiLineError(missingModelLines(nameOrPath, entry, path, problem));
   try {
     await fetchModel(entry, { ...settings, home });
   } catch (err) {
-    throw new Error(missingModelMessage(nameOrPath, entry, path, `it could not be downloaded: ${(err as Error).message}`), {
+    throw new MultiLineError(missingModelLines(nameOrPath, entry, path, `it could not be downloaded: ${(err as Error).message}`), {
       cause: err,
     });
   }
@@ -108,7 +109,7 @@ function cachedFileProblem(cached: Exclude<FileCheck, { state: 'ok' }>, entry: R
   }
 }
 
-function missingModelMessage(asked: string, entry: RegistryEntry, path: string, problem: string): string {
+function missingModelLines(asked: string, entry: RegistryEntry, path: string, problem: string): string[] {
   const named = asked === entry.name ? entry.name : `"${asked}" (${entry.name})`;
   const facts = [entry.sha256 && `sha256 ${entry.sha256}`, entry.bytes !== null && `${entry.bytes} bytes`].filter(Boolean);
   const check = facts.length > 0 ? ` (${facts.join(', ')})` : '';
@@ -119,7 +120,7 @@ function missingModelMessage(asked: string, entry: RegistryEntry, path: string, 
     `  - run \`ganvec models download ${asked}\` on a machine with internet access (copy ${path} over if that is another machine)`,
     `  - download ${entry.url} yourself and save it as ${path}${check}`,
     `  - pass the path of a local ${entry.kind} checkpoint instead of "${asked}"`,
-  ].join('\n');
+  ];
 }
 
 function unknownModelError(asked: string, kind: ModelKind, registry: Registry): Error {
