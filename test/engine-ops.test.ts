@@ -350,6 +350,19 @@ describe('layout ops', () => {
     assert.equal(ops.slice(v, 1, 0, 3), v);
   });
 
+  it('zeroInsert: sh−1 zero rows and sw−1 zero columns after each sample', async () => {
+    covers('zeroInsert');
+    const x = f32(Float32Array.from({ length: 12 }, (_, i) => i + 1), [1, 2, 2, 3]);
+    const expected = (sh: number, sw: number) => {
+      const out = new Float32Array(2 * 2 * sh * 3 * sw);
+      for (let c = 0; c < 2; c++) for (let i = 0; i < 2; i++) for (let j = 0; j < 3; j++) out[((c * 2 * sh + i * sh) * 3 * sw) + j * sw] = x.data[(c * 2 + i) * 3 + j]!;
+      return ref.arr(out, [1, 2, 2 * sh, 3 * sw]);
+    };
+    await check1({ x }, (v) => ops.zeroInsert(v.x!, 2, 3), expected(2, 3), 'zeroInsert 2×3');
+    await check1({ x }, (v) => ops.zeroInsert(v.x!, 1, 2), expected(1, 2), 'zeroInsert along W');
+    await check1({ x }, (v) => ops.zeroInsert(v.x!, 3, 1), expected(3, 1), 'zeroInsert along H');
+  });
+
   it('pad: asymmetric zero padding on several axes', async () => {
     covers('pad');
     const rng = new Rng(22);

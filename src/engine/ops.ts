@@ -230,6 +230,14 @@ export function pad(x: Value, pads: readonly number[]): Value {
   return single('Pad', [x, x.graph.ints(pads)], { mode: 'constant' }, shape, x.dtype);
 }
 
+/** [N, C, H, W] → [N, C, H·sh, W·sw] with x at (i·sh, j·sw) and zeros elsewhere. */
+export function zeroInsert(x: Value, sh: number, sw: number): Value {
+  if (sh === 1 && sw === 1) return x;
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const spread = pad(reshape(x, [n, c, h, 1, w, 1]), [0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1]);
+  return reshape(spread, [n, c, h * sh, w * sw]);
+}
+
 /** [N, C·b², H, W] → [N, C, H·b, W·b], DCR order: input channel (i·b + j)·C + c lands at (h·b+i, w·b+j). */
 export function depthToSpace(x: Value, b: number): Value {
   const [n, c, h, w] = x.shape as [number, number, number, number];

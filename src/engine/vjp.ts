@@ -7,7 +7,7 @@
 import type { Node, Value } from './graph.js';
 import {
   add, cast, clip, conv, equal, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
-  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square,
+  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square, zeroInsert,
 } from './ops.js';
 import { numel, shapeString } from '../core/tensor.js';
 
@@ -54,14 +54,6 @@ function flippedTransposedKernel(data: Float32Array, shape: readonly number[], g
     }
   }
   return out;
-}
-
-/** [N, C, H, W] → [N, C, H·sh, W·sw] with x at (i·sh, j·sw) and zeros elsewhere. */
-function zeroInsert(x: Value, sh: number, sw: number): Value {
-  if (sh === 1 && sw === 1) return x;
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  const spread = pad(reshape(x, [n, c, h, 1, w, 1]), [0, 0, 0, 0, 0, 0, 0, 0, 0, sh - 1, 0, sw - 1]);
-  return reshape(spread, [n, c, h * sh, w * sw]);
 }
 
 const g0 = (gys: ReadonlyArray<Value | undefined>) => gys[0]!;

@@ -15,7 +15,7 @@
 import type { Graph, Value } from '../../engine/graph.js';
 import { add, clip, conv, leakyRelu, mul, pad, slice } from '../../engine/ops.js';
 import type { Fir } from './architecture.js';
-import { upfirdnAxis } from './upfirdn-axis.js';
+import { depthwiseKernel, upfirdnAxis } from './upfirdn-axis.js';
 
 export interface FilteredLreluSpec {
   up: number;
@@ -48,10 +48,7 @@ function upsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
 /** Depthwise stride-`down` conv with the flipped 2-D filter. */
 function radialDownsample(g: Graph, x: Value, f: NonNullable<Fir>, down: number): Value {
   const c = x.shape[1]!;
-  const flipped = Float32Array.from(f.data).reverse(); // reversed row-major = flipped in both axes
-  const kernel = new Float32Array(c * flipped.length);
-  for (let ch = 0; ch < c; ch++) kernel.set(flipped, ch * flipped.length);
-  return conv(x, g.constant(kernel, [c, 1, f.shape[0]!, f.shape[1]!]), { group: c, strides: [down, down] });
+  return conv(x, g.constant(depthwiseKernel(f.data, c), [c, 1, f.shape[0]!, f.shape[1]!]), { group: c, strides: [down, down] });
 }
 
 function downsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {

@@ -14,7 +14,7 @@
  * places away (a slow innermost-axis slice in ONNX Runtime).
  */
 import type { Graph, Value } from '../../engine/graph.js';
-import { conv, pad, reshape, slice } from '../../engine/ops.js';
+import { conv, slice, zeroInsert } from '../../engine/ops.js';
 
 export interface AxisFir {
   /** The filter as convolved (it is flipped here), gain included. */
@@ -48,8 +48,11 @@ export function upfirdnAxis(g: Graph, x: Value, axis: 2 | 3, f: AxisFir): Value 
 
 const kernels = new Map<string, Float32Array>();
 
-/** The taps flipped (a convolution's kernel is correlated), once per channel. */
-function kernel(taps: Float32Array, channels: number): Float32Array {
+/**
+ * A depthwise kernel's data: the taps flipped (a convolution correlates), once per channel. A 2-D filter's
+ * row-major taps reversed are the filter flipped in both axes.
+ */
+export function depthwiseKernel(taps: Float32Array, channels: number): Float32Array {
   const key = `${channels}:${Array.from(taps).join(',')}`;
   let k = kernels.get(key);
   if (!k) {
@@ -62,21 +65,14 @@ function kernel(taps: Float32Array, channels: number): Float32Array {
 }
 
 function depthwise(g: Graph, x: Value, axis: 2 | 3, f: AxisFir): Value {
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  let y = x;
-  if (f.up > 1) {
-    // [N, C, H, W] → [N, C, H, W, 1] (or [N, C, H, 1, W]) → up−1 zeros after each sample → merged back.
-    const spread = axis === 3 ? [n, c, h, w, 1] : [n, c, h, 1, w];
-    const pads = new Array<number>(10).fill(0);
-    pads[5 + axis + 1] = f.up - 1;
-    y = reshape(pad(reshape(x, spread), pads), axis === 3 ? [n, c, h, w * f.up] : [n, c, h * f.up, w]);
-  }
+  const c = x.shape[1]!;
+  let y = axis === 3 ? zeroInsert(x, 1, f.up) : zeroInsert(x, f.up, 1);
   const cropBefore = Math.max(-f.before, 0);
   const cropAfter = Math.max(-f.after, 0);
   if (cropBefore || cropAfter) y = slice(y, axis, cropBefore, y.shape[axis]! - cropAfter);
   const k = f.taps.length;
   const [before, after] = [Math.max(f.before, 0), Math.max(f.after, 0)];
-  const weight = g.constant(kernel(f.taps, c), axis === 3 ? [c, 1, 1, k] : [c, 1, k, 1]);
+  const weight = g.constant(depthwiseKernel(f.taps, c), axis === 3 ? [c, 1, 1, k] : [c, 1, k, 1]);
   return axis === 3
     ? conv(y, weight, { group: c, strides: [1, f.down], pads: [0, before, 0, after] })
     : conv(y, weight, { group: c, strides: [f.down, 1], pads: [before, 0, after, 0] });
