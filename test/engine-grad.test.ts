@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkpoint } from '../src/engine/checkpoint.js';
 import { grad } from '../src/engine/grad.js';
 import { Graph, type Node, type Value } from '../src/engine/graph.js';
 import * as ops from '../src/engine/ops.js';
@@ -411,6 +412,50 @@ describe('grad', () => {
     assert.throws(() => grad(ops.sumAll(ops.add(hy, inner!)), [hx]), /inside a composite \(from its Mul node\) is used outside/);
     const outside = h.input('z', [2]);
     assert.throws(() => h.composite([hx], () => ops.mul(hx, outside), (gy) => [gy]), /reads a value that is neither one of its inputs nor a constant/);
+  });
+
+  it('a checkpoint gives its segment\'s gradient from a copy that waits for the cotangent', async () => {
+    // y = lrelu(x·s)·x with a composite inside (so composites nest), then a loss that is not linear in y.
+    const segment = ([x, s]: readonly Value[]) => {
+      const g = x!.graph;
+      const doubled = g.composite([x!], () => ops.add(x!, x!), (gy) => [ops.mul(gy, 2)]);
+      return ops.mul(ops.leakyRelu(ops.mul(doubled, s!), 0.2), x!);
+    };
+    const rng = new Rng(61);
+    const feeds = { x: { data: rng.randn([2, 3]), shape: [2, 3] }, s: { data: rng.randn([1, 3]), shape: [1, 3] } };
+    const run = async (g: Graph, inputs: Record<string, { data: Float32Array; shape: number[] }>) => {
+      const session = await Session.fromGraph(g, { threads: 1 });
+      const out = await session.run(inputs);
+      await session.release();
+      return out;
+    };
+    const gradients = (g: Graph, x: Value, s: Value, y: Value) => {
+      const [gx, gs] = grad(ops.sumAll(ops.square(y)), [x, s]);
+      g.output('gx', gx!);
+      g.output('gs', gs!);
+    };
+    const plain = new Graph();
+    const [px, ps] = [plain.input('x', [2, 3]), plain.input('s', [1, 3])];
+    const py = segment([px, ps]);
+    plain.output('y', py);
+    gradients(plain, px, ps, py);
+    const reference = await run(plain, feeds);
+
+    const g = new Graph();
+    const [x, s] = [g.input('x', [2, 3]), g.input('s', [1, 3])];
+    const y = checkpoint([x, s], g.input('y', [2, 3]), segment);
+    const forwardNodes = new Set(g.nodes);
+    gradients(g, x, s, y);
+    const out = await run(g, { ...feeds, y: { data: reference.y!.data as Float32Array, shape: [2, 3] } });
+    for (const name of ['gx', 'gs']) assert.ok(relErr(out[name]!.data, reference[name]!.data) < 1e-6, name);
+
+    assert.deepEqual([...forwardNodes].map((n) => n.op), ['Identity'], 'the stored output stands in for the segment');
+    const afterY = new Set([y.id]);
+    for (const n of g.nodes) if (n.inputs.some((v) => afterY.has(v.id))) for (const o of n.outputs) afterY.add(o.id);
+    const copies = g.nodes.filter((n) => n.op === 'LeakyRelu');
+    assert.equal(copies.length, 1, 'the backward pass builds the segment once');
+    assert.ok(afterY.has(copies[0]!.outputs[0]!.id), 'the copy must wait for the cotangent');
+    assert.throws(() => grad(ops.sumAll(checkpoint([x, s], g.input('z', [3, 2]), segment)), [x]), /the segment makes \[2,3\], stored is \[3,2\]/);
   });
 
   it('asking for a Conv weight gradient is an error', () => {

@@ -363,6 +363,14 @@ describe('layout ops', () => {
     await check1({ x }, (v) => ops.zeroInsert(v.x!, 3, 1), expected(3, 1), 'zeroInsert along H');
   });
 
+  it('zeroAfter: a scalar zero read from its argument', async () => {
+    covers('zeroAfter');
+    const x = f32(Float32Array.of(3, -2, 5, 7), [2, 2]);
+    const out = await forward({ x }, (v) => ops.zeroAfter(v.x!));
+    assert.deepEqual(out.y!.shape, []);
+    assert.deepEqual(Array.from(out.y!.data as Float32Array), [0]);
+  });
+
   it('pad: asymmetric zero padding on several axes', async () => {
     covers('pad');
     const rng = new Rng(22);

@@ -8,12 +8,13 @@ import type { Composite, Node, Value } from './graph.js';
 import { add } from './ops.js';
 import { vjpRules } from './vjp.js';
 
-/** Values that depend on any of `roots`. */
+/** Values that depend on any of `roots`; a composite's output depends on all its inputs, whatever its nodes read. */
 function dependents(roots: readonly Value[]): Set<number> {
   const graph = roots[0]!.graph;
   const live = new Set(roots.map((v) => v.id));
   for (const node of graph.nodes) {
-    if (node.inputs.some((x) => live.has(x.id))) for (const y of node.outputs) live.add(y.id);
+    const reads = graph.composites.get(node)?.inputs ?? node.inputs;
+    if (reads.some((x) => live.has(x.id))) for (const y of node.outputs) live.add(y.id);
   }
   return live;
 }

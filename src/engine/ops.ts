@@ -230,6 +230,17 @@ export function pad(x: Value, pads: readonly number[]): Value {
   return single('Pad', [x, x.graph.ints(pads)], { mode: 'constant' }, shape, x.dtype);
 }
 
+/**
+ * A zero scalar computed from v, for ops that must not run before v exists. ONNX Runtime orders nodes by a
+ * depth-first walk that visits a node's newest input first, so a backward-pass op built only from forward
+ * values (a ReLU's mask, a recomputed layer) would run during the forward pass and its result stay alive
+ * until the backward pass used it. Reading this zero of the cotangent makes it wait; it costs a one-element
+ * slice.
+ */
+export function zeroAfter(v: Value): Value {
+  return reshape(mul(slice(reshape(v, [numel(v.shape)]), 0, 0, 1), 0), []);
+}
+
 /** [N, C, H, W] → [N, C, H·sh, W·sw] with x at (i·sh, j·sw) and zeros elsewhere. */
 export function zeroInsert(x: Value, sh: number, sw: number): Value {
   if (sh === 1 && sw === 1) return x;

@@ -7,7 +7,7 @@
 import type { Node, Value } from './graph.js';
 import {
   add, cast, clip, conv, equal, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
-  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square, zeroInsert,
+  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square, zeroAfter, zeroInsert,
 } from './ops.js';
 import { numel, shapeString } from '../core/tensor.js';
 
@@ -57,16 +57,6 @@ function flippedTransposedKernel(data: Float32Array, shape: readonly number[], g
 }
 
 const g0 = (gys: ReadonlyArray<Value | undefined>) => gys[0]!;
-
-/**
- * A zero scalar computed from the cotangent g. ONNX Runtime orders nodes by a depth-first walk that visits a
- * node's newest input first, so a mask built only from forward values (a ReLU's slope, a clamp's range)
- * would run during the forward pass and stay alive, one per layer, until the backward pass reached it.
- * Comparing against this zero instead makes the mask wait for g; it costs a one-element slice.
- */
-function zeroAfter(g: Value): Value {
-  return reshape(mul(slice(reshape(g, [numel(g.shape)]), 0, 0, 1), 0), []);
-}
 
 export const vjpRules: Record<string, VjpRule> = {
   Identity: (_n, gys) => [g0(gys)],

@@ -1,0 +1,25 @@
+/**
+ * Gradient checkpointing across sessions. A segment's output was computed by another session, which kept
+ * nothing else of the segment, and comes in as `stored`; the backward pass builds the segment again from
+ * `inputs` and differentiates that copy. Memory then holds one segment's activations at a time.
+ *
+ * Recomputing inside one session does not save memory in ONNX Runtime: its planner hands a freed forward
+ * buffer to a later value of the same size, often a cotangent of the backward pass, and keeps the buffer
+ * allocated in between. The copy reads its inputs through a zero of the cotangent (ops.ts zeroAfter) so
+ * that ONNX Runtime's order cannot run it before the backward pass reaches it.
+ */
+import { grad } from './grad.js';
+import type { Value } from './graph.js';
+import { add, identity, zeroAfter } from './ops.js';
+
+export function checkpoint(inputs: readonly Value[], stored: Value, build: (inputs: readonly Value[]) => Value): Value {
+  return stored.graph.composite([...inputs, stored], () => identity(stored), (gy, needs) => {
+    const zero = zeroAfter(gy);
+    const waiting = inputs.map((x) => (x.dtype === 'float32' ? add(x, zero) : x));
+    const copy = build(waiting);
+    if (copy.shape.join() !== stored.shape.join()) throw new Error(`checkpoint: the segment makes [${copy.shape}], stored is [${stored.shape}]`);
+    const grads = grad(copy, waiting.filter((_, k) => needs[k]), gy);
+    let next = 0;
+    return inputs.map((_, k) => (needs[k] ? grads[next++] : undefined));
+  });
+}
