@@ -51,6 +51,11 @@ export interface GeneratorDescription {
   wAvg?: Float32Array;
   /** Why truncation does not apply, for a family without a W space to truncate in (the Progressive GAN). */
   noTruncation?: string;
+  /**
+   * Training steps run one sample at a time, each layer rebuilt from its stored output in the backward
+   * pass (train/step-graph.ts `checkpointed`), for a family whose whole step does not fit in memory.
+   */
+  checkpointedSteps?: boolean;
   layers: ModulatedLayer[];
   sampleInputs: SampleInput[];
   /** Trainable weights of the generator (for `info`). */
@@ -67,7 +72,21 @@ export interface SynthesisGraphInputs {
   /** One per sample input, [N, ...shape]. */
   samples: readonly Value[];
   hooks?: LayerHooks;
+  /** How each layer's output is made from its inputs; by default `build(inputs)`. */
+  stage?: LayerStage;
 }
+
+/**
+ * A family builds each layer's heavy part through this, so that training can store the layer's output
+ * [shape] from one session and rebuild the layer in another's backward pass (train/step-graph.ts).
+ * `inputs[0]` is the layer's input activation; the rest are small (styles).
+ */
+export type LayerStage = (
+  layer: string,
+  inputs: readonly Value[],
+  shape: readonly number[],
+  build: (inputs: readonly Value[]) => Value,
+) => Value;
 
 /**
  * A generation setting of one family that changes what synthesis draws but not the weights (StyleGAN3's

@@ -16,7 +16,7 @@ import { vectorSize } from '../parameterisations/parameterisation.js';
 import { DEFAULT_PARAMETERISATION, parameterisationNamed } from '../parameterisations/registry.js';
 import { selectLayers, type LayerSelection } from '../parameterisations/layer-selection.js';
 import { RandomState } from '../core/random-state.js';
-import type { GeneratorDescription, GeneratorFamily, ModulatedLayer, SampleInput } from './family.js';
+import type { GeneratorDescription, GeneratorFamily, LayerStage, ModulatedLayer, SampleInput } from './family.js';
 import { mixStyles, sampleInputs, toWPlus, truncate, type NoiseMode } from './latents.js';
 
 export interface GeneratorSource {
@@ -70,6 +70,8 @@ export interface SynthesisInputValues {
   samples: readonly Value[];
   /** The trained vector [domainSize]; omitted builds the original generator. */
   vector?: Value;
+  /** How each layer's output is made (family.ts LayerStage). */
+  stage?: LayerStage;
 }
 
 const W_AVG_SAMPLES = 4096;
@@ -120,9 +122,9 @@ export class Generator<A = unknown> {
   }
 
   /** Synthesis appended to a caller's graph (the training step puts the frozen and the adapted call in one). */
-  synthesisGraph(g: Graph, { ws, samples, vector }: SynthesisInputValues): Value {
+  synthesisGraph(g: Graph, { ws, samples, vector, stage }: SynthesisInputValues): Value {
     const hooks = vector ? this.parameterisation.hooks(vector, this.domainLayers) : undefined;
-    return this.family.synthesis(g, this.arch, { ws, samples, hooks });
+    return this.family.synthesis(g, this.arch, { ws, samples, hooks, stage });
   }
 
   /** Graph inputs of one synthesis call: ws [batch, L, D] and each per-sample input, under `prefix`. */

@@ -36,6 +36,9 @@ export const stylegan3: GeneratorFamily<StyleGAN3> = {
     sampleInputs: [],
     parameters: parameterCount(arch),
     title: TITLES[arch.config],
+    // Each filtered layer keeps activations at twice its output size: the 1024 px step peaks at 14 GB this
+    // way (bench/RESULTS.md) and above 24 GB as one graph.
+    checkpointedSteps: true,
     details: [
       { key: 'config', label: 'config', value: arch.config, shown: arch.config },
       { key: 'mappingLayers', label: 'mapping layers', value: arch.mapping.length, shown: String(arch.mapping.length) },
@@ -50,5 +53,5 @@ export const stylegan3: GeneratorFamily<StyleGAN3> = {
   }),
   fingerprint,
   mapping: (g, arch, z) => mappingNetwork(g, arch, z),
-  synthesis: (g, arch, { ws, hooks }) => synthesisNetwork(g, arch, { ws, hooks }),
+  synthesis: (g, arch, { ws, hooks, stage }) => synthesisNetwork(g, arch, { ws, hooks, stage }),
 };

@@ -17,7 +17,7 @@ import {
   add, clip, concat, conv, div, matmul, mul, neg, reduceMean, reduceSum, reshape, rsqrt, sin, slice, sqrt, square, sub,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../core/tensor.js';
-import type { LayerHooks, ModulatedLayer } from '../family.js';
+import type { LayerHooks, LayerStage, ModulatedLayer } from '../family.js';
 import { latentRow, styleMapping } from '../style-graph.js';
 import type { DenseWeights, StyleGAN3, SynthesisInputWeights, SynthesisLayerWeights } from './architecture.js';
 import { filteredLrelu } from './filtered-lrelu.js';
@@ -130,7 +130,7 @@ function synthesisInput(g: Graph, P: Prepared, inp: SynthesisInputWeights, w: Va
 }
 
 function synthesisLayer(
-  g: Graph, G: StyleGAN3, P: Prepared, layer: SynthesisLayerWeights, me: ModulatedLayer, x: Value, w: Value, hooks: LayerHooks,
+  g: Graph, G: StyleGAN3, P: Prepared, layer: SynthesisLayerWeights, me: ModulatedLayer, x: Value, w: Value, hooks: LayerHooks, stage: LayerStage,
 ): Value {
   const n = x.shape[0]!;
   const prepared = P.layers.get(layer)!;
@@ -139,23 +139,26 @@ function synthesisLayer(
   if (!layer.isToRgb) style = mul(style, rsqrt(reduceMean(square(style), [1], true)));
   const inputGain = 1 / Math.sqrt(layer.magnitudeEma);
   const scale = hooks.inputScale?.(me);
-  const modulation = mul(scale ? mul(style, scale) : style, inputGain);
+  const modulation = mul(scale ? mul(style, scale) : style, inputGain); // [N, in]
   const k = layer.convKernel;
-  let y = conv(mul(x, reshape(modulation, [n, layer.inChannels, 1, 1])), constant(g, prepared.weight), { pads: [k - 1, k - 1, k - 1, k - 1] });
-  if (!layer.isToRgb) {
-    const demod = rsqrt(add(matmul(square(style), constant(g, prepared.weightSqT)), 1e-8)); // [N, out]
-    y = mul(y, reshape(demod, [n, layer.outChannels, 1, 1]));
-  }
-  return filteredLrelu(g, y, layer.bias, {
-    up: layer.up,
-    down: layer.down,
-    padding: layer.padding,
-    upFilter: layer.upFilter,
-    downFilter: layer.downFilter,
-    gain: layer.isToRgb ? 1 : SQRT2,
-    slope: layer.isToRgb ? 1 : 0.2,
-    clamp: G.convClamp,
-  });
+  const body = ([x, style, modulation]: readonly Value[]) => {
+    let y = conv(mul(x!, reshape(modulation!, [n, layer.inChannels, 1, 1])), constant(g, prepared.weight), { pads: [k - 1, k - 1, k - 1, k - 1] });
+    if (!layer.isToRgb) {
+      const demod = rsqrt(add(matmul(square(style!), constant(g, prepared.weightSqT)), 1e-8)); // [N, out]
+      y = mul(y, reshape(demod, [n, layer.outChannels, 1, 1]));
+    }
+    return filteredLrelu(g, y, layer.bias, {
+      up: layer.up,
+      down: layer.down,
+      padding: layer.padding,
+      upFilter: layer.upFilter,
+      downFilter: layer.downFilter,
+      gain: layer.isToRgb ? 1 : SQRT2,
+      slope: layer.isToRgb ? 1 : 0.2,
+      clamp: G.convClamp,
+    });
+  };
+  return stage(layer.name, [x, style, modulation], [n, layer.outChannels, layer.outSize, layer.outSize], body);
 }
 
 /** Every SynthesisLayer as parameterisations see it: the final ToRGB as `torgb`, the rest as `conv`. */
@@ -173,15 +176,18 @@ export interface SynthesisInputs {
   /** W+ [N, nLatent, wDim] */
   ws: Value;
   hooks?: LayerHooks;
+  stage?: LayerStage;
 }
 
+const buildLayer: LayerStage = (_layer, inputs, _shape, build) => build(inputs);
+
 /** W+ → image [N, 3, size, size] (not clamped): ws[0] drives the input, ws[1 + i] layer i. */
-export function synthesisNetwork(g: Graph, G: StyleGAN3, { ws, hooks = {} }: SynthesisInputs): Value {
+export function synthesisNetwork(g: Graph, G: StyleGAN3, { ws, hooks = {}, stage = buildLayer }: SynthesisInputs): Value {
   const P = prepare(G);
   const layers = modulatedLayers(G);
   let x = synthesisInput(g, P, G.input, latentRow(ws, 0));
   G.layers.forEach((layer, i) => {
-    x = synthesisLayer(g, G, P, layer, layers[i]!, x, latentRow(ws, i + 1), hooks);
+    x = synthesisLayer(g, G, P, layer, layers[i]!, x, latentRow(ws, i + 1), hooks, stage);
   });
   return G.outputScale === 1 ? x : mul(x, G.outputScale);
 }
