@@ -26,7 +26,7 @@ import { IMAGENET_TEMPLATES } from './prompt-templates.js';
 import { acquireRunLock } from './run-lock.js';
 import type { SourceEmbeddingOptions } from './source-embeddings.js';
 import { seededDraws, type DrawSource } from './step-draws.js';
-import { chooseMicroBatch } from './step-runner.js';
+import { stepPlan } from './step-runner.js';
 import type { SessionOptions } from '../engine/session.js';
 import { textDirection } from './text-direction.js';
 
@@ -115,9 +115,10 @@ export async function adapt(G: Generator, options: AdaptOptions): Promise<AdaptO
     }
     const imageSet = images ? ('digest' in images ? images : await readImageSet(images as readonly ImageInput[])) : undefined;
     if (imageSet) for (const s of imageSet.skipped) message(`skipped ${s.name}: ${s.reason}`);
-    const microBatch = options.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length, options.maxMemory);
+    const { microBatch, checkpointed } = stepPlan(G, settings.batch, clips.length, options.maxMemory, options.microBatch);
+    const howSteps = checkpointed ? `; layer by layer, micro-batches of ${microBatch}` : microBatch < settings.batch ? `; micro-batches of ${microBatch}` : '';
     message(`generator ${basename(G.source.path)} (${G.size}px, ${G.domainSize} ${G.parameterisation.name} values); ` +
-      `CLIP ${clips.map((c) => c.name).join(', ')}${microBatch < settings.batch ? `; micro-batches of ${microBatch}` : ''}`);
+      `CLIP ${clips.map((c) => c.name).join(', ')}${howSteps}`);
     if (imageSet) message(`${imageSet.images.length} example images; mean embedding of the generator's samples (cached after the first run)`);
     const directions: Float32Array[] = [];
     for (const clip of clips) {

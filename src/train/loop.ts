@@ -11,7 +11,7 @@ import type { Generator } from '../generators/generator.js';
 import { mixStyles, toWPlus } from '../generators/latents.js';
 import { adamInit, adamStep, type AdamState } from './adam.js';
 import { seededDraws, type DrawShape, type DrawSource, type StepDraws } from './step-draws.js';
-import { chooseMicroBatch, createStepRunner, type CallInputs } from './step-runner.js';
+import { createStepRunner, stepPlan, type CallInputs } from './step-runner.js';
 
 export interface AdaptSettings {
   iterations: number;
@@ -76,16 +76,16 @@ export interface AdaptRun {
   session?: SessionOptions;
   /**
    * Samples per graph run; the batch's losses are still computed over the whole batch. Default: the
-   * largest divisor of the batch expected to fit in `defaultStepMemory()` (8 GiB, or 70% of RAM if less).
+   * largest divisor of the batch expected to fit in `defaultStepMemory()` (8 GiB, or 70% of RAM if less),
+   * or 1 for a family with checkpointed steps (step-runner.ts stepPlan).
    */
   microBatch?: number;
 }
 
 export async function adaptDomain(G: Generator, run: AdaptRun): Promise<AdaptResult> {
   const { settings, clips } = run;
-  const spec = { generator: G, clips, batch: settings.batch, losses: settings.losses };
-  const microBatch = run.microBatch ?? chooseMicroBatch(settings.batch, G.size, clips.length);
-  const step = await createStepRunner(spec, microBatch, run.session);
+  const { microBatch, checkpointed } = stepPlan(G, settings.batch, clips.length, undefined, run.microBatch);
+  const step = await createStepRunner({ generator: G, clips, batch: settings.batch, losses: settings.losses, checkpointed }, microBatch, run.session);
   const vector = new Float32Array(run.start?.vector ?? new Float32Array(G.domainSize));
   const optimizer = run.start?.optimizer ?? adamInit(G.domainSize);
   const losses: number[] = [];

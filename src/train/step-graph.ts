@@ -9,17 +9,21 @@
  *   buildStepGraph: both calls' inputs, domain [Dd], direction_k [E_k]
  *                   → loss, one scalar per active loss, grad_domain [Dd]
  * Micro-batched (memory ∝ micro-batch; the adapted forward runs twice):
- *   buildEmbeddingGraph   (per micro-batch) both calls, domain → frozen_k, adapted_k [m, E_k] (unit)
+ *   buildEmbeddingGraph   (per micro-batch, per call c) c's inputs, domain → c_k [m, E_k] (unit),
+ *                                           checkpointed, adapted: adapted_layer_<name> per layer
  *   buildLossGraph        (whole batch)     frozen_k, adapted_k [B, E_k], domain, direction_k
  *                                           → loss, terms, grad_domain, cot_adapted_k
  *   buildAdaptedVjpGraph  (per micro-batch) both calls (the frozen one only for image losses), domain,
- *                                           cot_adapted_k → grad_domain, the image losses' share
+ *                                           cot_adapted_k, checkpointed: adapted_layer_<name>
+ *                                           → grad_domain, the image losses' share
  * Embedding losses may couple samples (indomain compares pairs), so they see the whole batch's
  * embeddings; image losses are per sample, so each micro-batch adds its share of the batch mean.
  */
 import { Graph, type Value } from '../engine/graph.js';
+import { checkpoint } from '../engine/checkpoint.js';
 import { grad } from '../engine/grad.js';
 import { add, mul, reduceSum, sumAll } from '../engine/ops.js';
+import type { LayerStage } from '../generators/family.js';
 import type { Generator } from '../generators/generator.js';
 import { l2Normalize } from '../losses/embedding.js';
 import type { Loss } from '../losses/loss.js';
@@ -34,15 +38,24 @@ export interface StepGraphSpec {
   clips: ReadonlyArray<{ weights: ClipWeights; weight: number }>;
   batch: number;
   losses: LossWeights;
+  /**
+   * Micro-batched graphs only: the embedding graph also outputs the adapted generator's layer outputs, and
+   * the VJP graph takes them as inputs and rebuilds each layer in its backward pass (engine/checkpoint.ts).
+   * Memory then holds one layer's activations at a time, for one more adapted forward pass per layer.
+   */
+  checkpointed?: boolean;
 }
 
 export type Call = 'frozen' | 'adapted';
 
 /** Images of one call; the adapted call gets the trained vector. */
-function callImages(g: Graph, spec: StepGraphSpec, call: Call, vector: Value): Value {
+function callImages(g: Graph, spec: StepGraphSpec, call: Call, vector: Value, stage?: LayerStage): Value {
   const inputs = spec.generator.synthesisGraphInputs(g, spec.batch, `${call}_`);
-  return spec.generator.synthesisGraph(g, { ...inputs, vector: call === 'adapted' ? vector : undefined });
+  return spec.generator.synthesisGraph(g, { ...inputs, vector: call === 'adapted' ? vector : undefined, stage });
 }
+
+/** The checkpointed step's name for the adapted call's output of one layer. */
+const storedName = (layer: string) => `adapted_layer_${layer}`;
 
 function vectorInput(g: Graph, spec: StepGraphSpec): Value {
   return g.input('domain', [spec.generator.domainSize]);
@@ -116,15 +129,17 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
   return g;
 }
 
-export function buildEmbeddingGraph(spec: StepGraphSpec): Graph {
-  const g = new Graph('adapt_embed');
+/**
+ * One call's embeddings. Each call has its own graph: in one graph, ONNX Runtime's planner gives the frozen
+ * call's freed buffers to the adapted call's values of the same size and keeps them allocated in between,
+ * about one generator forward pass of memory (6 of 10 GB for StyleGAN3-T at 128 px).
+ */
+export function buildEmbeddingGraph(spec: StepGraphSpec, call: Call): Graph {
+  const g = new Graph(`adapt_embed_${call}`);
   const vector = vectorInput(g, spec);
-  const frozen = callImages(g, spec, 'frozen', vector);
-  const adapted = callImages(g, spec, 'adapted', vector);
-  spec.clips.forEach(({ weights }, k) => {
-    g.output(`frozen_${k}`, embed(g, weights, frozen));
-    g.output(`adapted_${k}`, embed(g, weights, adapted));
-  });
+  const store: LayerStage = (layer, inputs, _shape, build) => g.output(storedName(layer), build(inputs));
+  const images = callImages(g, spec, call, vector, call === 'adapted' && spec.checkpointed ? store : undefined);
+  spec.clips.forEach(({ weights }, k) => g.output(`${call}_${k}`, embed(g, weights, images)));
   return g;
 }
 
@@ -153,7 +168,8 @@ export function buildAdaptedVjpGraph(spec: StepGraphSpec, wholeBatch: number): G
   const g = new Graph('adapt_vjp');
   const images = consuming(checkedActive({ ...spec, batch: wholeBatch }), 'images');
   const vector = vectorInput(g, spec);
-  const adapted = callImages(g, spec, 'adapted', vector);
+  const rebuild: LayerStage = (layer, inputs, shape, build) => checkpoint(inputs, g.input(storedName(layer), shape), build);
+  const adapted = callImages(g, spec, 'adapted', vector, spec.checkpointed ? rebuild : undefined);
   let pulled: Value | undefined;
   spec.clips.forEach(({ weights }, k) => {
     const cot = g.input(`cot_adapted_${k}`, [spec.batch, weights.config.embedDim]);

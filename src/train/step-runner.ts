@@ -7,6 +7,7 @@ import { totalmem } from 'node:os';
 import { Session, type Feeds, type SessionOptions } from '../engine/session.js';
 import { batchSlice } from '../engine/batching.js';
 import type { Tensor } from '../core/tensor.js';
+import type { Generator } from '../generators/generator.js';
 import { activeLosses } from '../losses/registry.js';
 import { buildAdaptedVjpGraph, buildEmbeddingGraph, buildLossGraph, buildStepGraph, type StepGraphSpec } from './step-graph.js';
 
@@ -58,6 +59,15 @@ export function chooseMicroBatch(batch: number, size: number, clips: number, bud
   return 1;
 }
 
+/**
+ * How a step runs: the family's checkpointed steps one sample at a time, else the whole batch or the
+ * micro-batch `chooseMicroBatch` picks. A given micro-batch is kept either way.
+ */
+export function stepPlan(G: Generator, batch: number, clips: number, budget?: number, microBatch?: number): { microBatch: number; checkpointed: boolean } {
+  const checkpointed = G.description.checkpointedSteps === true;
+  return { microBatch: microBatch ?? (checkpointed ? 1 : chooseMicroBatch(batch, G.size, clips, budget)), checkpointed };
+}
+
 function directionFeeds(directions: readonly Float32Array[]): Feeds {
   return Object.fromEntries(directions.map((d, k) => [`direction_${k}`, { data: d, shape: [d.length] }]));
 }
@@ -82,7 +92,7 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
   };
   // The peak of a training graph is its whole forward+backward: an arena would keep that peak forever.
   const sessionOptions = { ...options, memoryArena: false };
-  if (microBatch === spec.batch) {
+  if (microBatch === spec.batch && !spec.checkpointed) {
     const session = await Session.fromGraph(buildStepGraph(spec), sessionOptions);
     return {
       microBatch,
@@ -96,7 +106,10 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
   }
 
   const micro = { ...spec, batch: microBatch };
-  const embedSession = await Session.fromGraph(buildEmbeddingGraph(micro), sessionOptions);
+  const embedSessions = [
+    await Session.fromGraph(buildEmbeddingGraph(micro, 'frozen'), sessionOptions),
+    await Session.fromGraph(buildEmbeddingGraph(micro, 'adapted'), sessionOptions),
+  ];
   const lossSession = await Session.fromGraph(buildLossGraph(spec), sessionOptions);
   const vjpSession = await Session.fromGraph(buildAdaptedVjpGraph(micro, spec.batch), sessionOptions);
   const chunks = Array.from({ length: spec.batch / microBatch }, (_, i) => i * microBatch);
@@ -111,7 +124,11 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
     microBatch,
     async run(inputs) {
       const embedded: Array<Record<string, Tensor>> = [];
-      for (const start of chunks) embedded.push(await embedSession.run(pick(embedSession, latentFeeds(inputs, start, microBatch))));
+      for (const start of chunks) {
+        const feeds = latentFeeds(inputs, start, microBatch);
+        const [frozen, adapted] = [await embedSessions[0]!.run(pick(embedSessions[0]!, feeds)), await embedSessions[1]!.run(pick(embedSessions[1]!, feeds))];
+        embedded.push({ ...frozen, ...adapted });
+      }
       const embeddingFeeds: Feeds = {};
       spec.clips.forEach((_, k) => {
         embeddingFeeds[`frozen_${k}`] = rowsOf(embedded.map((e) => e[`frozen_${k}`]!));
@@ -124,7 +141,8 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       let loss = lossOut.loss!.data[0]!;
       for (const start of chunks) {
         const cotangents = Object.fromEntries(spec.clips.map((_, k) => [`cot_adapted_${k}`, batchSlice(lossOut[`cot_adapted_${k}`]!, start, microBatch, microBatch)]));
-        const out = await vjpSession.run(pick(vjpSession, { ...latentFeeds(inputs, start, microBatch), ...cotangents }));
+        const stored = embedded[start / microBatch]!;
+        const out = await vjpSession.run(pick(vjpSession, { ...latentFeeds(inputs, start, microBatch), ...cotangents, ...stored }));
         out.grad_domain!.data.forEach((v, i) => (gradient[i]! += v));
         // Each micro-batch's share of the image losses.
         if (out.loss) loss += out.loss.data[0]!;
@@ -133,7 +151,7 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       return { loss, terms, gradient };
     },
     async release() {
-      await Promise.all([embedSession.release(), lossSession.release(), vjpSession.release()]);
+      await Promise.all([...embedSessions, lossSession, vjpSession].map((s) => s.release()));
     },
   };
 }
