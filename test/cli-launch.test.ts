@@ -10,12 +10,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
+import { MALLOC_REUSE_MARK, reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
 import { readDomainFile } from '../src/index.js';
 import { REPO } from './helpers/cli.js';
 
 const LAUNCHER = join(REPO, 'dist/cli/launch.js');
 const GENERATOR = join(REPO, 'test/fixtures/goldens/sg2-tiny-a/ckpt.pt');
+const STYLEGAN3 = join(REPO, 'test/fixtures/goldens/sg3t-tiny-a/network-snapshot.pkl');
 const CLIP = join(REPO, 'test/fixtures/goldens/clip-tiny-a/clip_state_dict.pt');
 
 let dir: string;
@@ -25,7 +26,7 @@ after(async () => rm(dir, { recursive: true, force: true }));
 it('sets malloc to reuse memory for adapt on glibc, unless the user set it', () => {
   assert.deepEqual(
     { ...reuseMallocEnvironment({ PATH: '/bin' }, true, 'adapt') },
-    { PATH: '/bin', MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46) },
+    { PATH: '/bin', MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46), [MALLOC_REUSE_MARK]: '1' },
   );
   assert.equal(reuseMallocEnvironment({ MALLOC_MMAP_MAX_: '65536' }, true, 'adapt'), undefined);
   assert.equal(reuseMallocEnvironment({ MALLOC_TRIM_THRESHOLD_: '131072' }, true, 'adapt'), undefined);
@@ -44,25 +45,40 @@ function childrenOf(pid: number): number[] {
     readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
 }
 
-it('runs adapt in a child with that malloc; a SIGINT to it saves the last step and exits 130', { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
-  const out = join(dir, 'launched.dv.safetensors');
-  const child = spawn(process.execPath, [LAUNCHER, 'adapt', '--from', GENERATOR, '--clip', CLIP, '--to', 'pixar', '--out', out, '--json', '--iters', '100000'], {
+/**
+ * Launches a long `adapt` of `generator`, calls `atStep(launcher pid)` when the first step is reported,
+ * interrupts it there, and checks that it exits 130 having saved its steps.
+ */
+async function interruptedAdapt(generator: string, atStep: (pid: number) => void): Promise<void> {
+  const out = join(dir, `${Math.random().toString(36).slice(2)}.dv.safetensors`);
+  const launcher = spawn(process.execPath, [LAUNCHER, 'adapt', '--from', generator, '--clip', CLIP, '--to', 'pixar', '--out', out, '--json', '--iters', '100000'], {
     env: withoutMallocSettings(), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  let environ = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    if (environ || !chunk.includes('"event":"step"')) return;
-    const [cli] = childrenOf(child.pid!);
-    environ = readFileSync(`/proc/${cli}/environ`, 'utf8');
-    child.kill('SIGINT');
+  launcher.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  let stepped = false;
+  launcher.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    if (stepped || !chunk.includes('"event":"step"')) return;
+    stepped = true;
+    atStep(launcher.pid!);
+    launcher.kill('SIGINT');
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const code = await new Promise<number | null>((resolve) => launcher.on('close', resolve));
   assert.equal(code, 130, stderr);
+  assert.ok(Number((await readDomainFile(out)).metadata.iterations) >= 1, 'the interrupted run saved its steps');
+}
+
+it('runs adapt in a child with that malloc; a SIGINT to it saves the last step and exits 130', { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
+  let environ = '';
+  await interruptedAdapt(GENERATOR, (pid) => (environ = readFileSync(`/proc/${childrenOf(pid)[0]}/environ`, 'utf8')));
   assert.ok(environ.split('\0').includes('MALLOC_MMAP_MAX_=0'), 'the CLI ran with malloc reusing memory');
-  const saved = await readDomainFile(out);
-  assert.ok(Number(saved.metadata.iterations) >= 1, 'the interrupted run saved its steps');
+});
+
+it('runs a StyleGAN3 adapt again in its own process, with glibc\'s malloc defaults', { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
+  let running: { children: number[]; environ: string } | undefined;
+  await interruptedAdapt(STYLEGAN3, (pid) => (running = { children: childrenOf(pid), environ: readFileSync(`/proc/${pid}/environ`, 'utf8') }));
+  assert.deepEqual(running!.children, [], 'the launcher trains itself once its child has stepped aside');
+  assert.ok(!running!.environ.split('\0').includes('MALLOC_MMAP_MAX_=0'));
 });
 
 it('passes the exit code and output of a usage error through', async () => {

@@ -13,6 +13,7 @@ import { barProgress, downloadProgress, jsonProgress, lineProgress, type Progres
 import {
   clipOption, DEFAULT_CLIP_MODELS, deviceOption, integerIn, modelOption, numberIn, numberListIn, threadsOption,
 } from './options.js';
+import { MALLOC_REUSE_MARK, RERUN_WITHOUT_MALLOC_REUSE } from './malloc-environment.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
@@ -100,7 +101,7 @@ export function registerAdapt(program: Command): void {
     .option('--save-every <n>', 'steps between saves of the domain file and the run state beside it', integerIn({ min: 1 }), 25)
     .addOption(threadsOption())
     .addOption(new Option('--micro-batch <n>', 'samples per graph run, a divisor of --batch; lower it to save memory (same result up to rounding)')
-      .argParser(integerIn({ min: 1 })).default(undefined, 'the largest divisor that fits in --max-memory'))
+      .argParser(integerIn({ min: 1 })).default(undefined, 'the largest divisor that fits in --max-memory; 1 for StyleGAN3, whose steps run layer by layer'))
     .addOption(new Option('--max-memory <GiB>', 'memory a training step may use, for choosing the micro-batch; more makes big batches faster (FFHQ-1024 batch 4: 12 GiB runs it whole, 1.3–1.5x faster than at 8)')
       .argParser(numberIn({ min: 1 })).default(undefined, '8, or 70% of RAM if less'))
     .option('--json', 'one JSON object per step on stdout instead of a progress bar')
@@ -150,6 +151,10 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
     threads, device: flags.device, batch: settings.batch, parameterisation: flags.parameterisation, layers: layerSelection(flags.layers),
     downloads: downloadProgress(),
   });
+  if (G.description.checkpointedSteps && process.env[MALLOC_REUSE_MARK]) {
+    await G.release();
+    process.exit(RERUN_WITHOUT_MALLOC_REUSE);
+  }
   const clips: Clip[] = [];
   try {
     for (const name of clipNames) clips.push(await loadClip(name, { threads, device: flags.device, downloads: downloadProgress() }));

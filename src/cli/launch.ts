@@ -2,7 +2,7 @@
 // The `ganvec` executable: the CLI (main.ts); `adapt` runs in a child process whose malloc reuses memory (malloc-environment.ts).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { reuseMallocEnvironment, runsOnGlibc } from './malloc-environment.js';
+import { RERUN_WITHOUT_MALLOC_REUSE, reuseMallocEnvironment, runsOnGlibc } from './malloc-environment.js';
 
 const env = reuseMallocEnvironment(process.env, runsOnGlibc(), process.argv[2]);
 if (!env) {
@@ -14,9 +14,10 @@ if (!env) {
   const child = spawn(process.execPath, [...process.execArgv, main, ...process.argv.slice(2)], { stdio: 'inherit', env, detached: true });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => {
-    if (!signal) process.exit(code ?? 1);
+  child.on('exit', async (code, signal) => {
     for (const s of signals) process.removeAllListeners(s);
-    process.kill(process.pid, signal);
+    if (signal) process.kill(process.pid, signal);
+    else if (code === RERUN_WITHOUT_MALLOC_REUSE) await import('./main.js');
+    else process.exit(code ?? 1);
   });
 }

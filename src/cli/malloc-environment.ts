@@ -6,13 +6,21 @@
  * FFHQ-1024 step ran 1.2x faster at a lower peak (bench/RESULTS.md). Only `adapt`, which repeats one graph:
  * StyleGAN3's generation, whose many temporaries of many sizes fragment a heap that is never trimmed,
  * ran 3.5x faster but peaked at 3.5x the memory (16 GB for one 1024 px image). glibc reads these
- * settings only at start-up.
+ * settings only at start-up. Nor for a family whose steps run layer by layer (StyleGAN3), whose sessions'
+ * many sizes fragment the heap the same way: its 1024 px step ran out of 24 GB with these settings and
+ * peaks at 14 GB without. Such an `adapt` exits early with RERUN_WITHOUT_MALLOC_REUSE, and launch.ts runs
+ * it again in its own process.
  */
+
+/** Marks the environment of an `adapt` child that runs with malloc reuse. */
+export const MALLOC_REUSE_MARK = 'GANVEC_MALLOC_REUSE';
+/** The exit code by which that child asks launch.ts to run the command with glibc's defaults. */
+export const RERUN_WITHOUT_MALLOC_REUSE = 75;
 
 /** The environment to re-run the CLI in, or undefined to run it as it is (not adapt, not glibc, or the user chose). */
 export function reuseMallocEnvironment(env: NodeJS.ProcessEnv, glibc: boolean, command: string | undefined): NodeJS.ProcessEnv | undefined {
   if (command !== 'adapt' || !glibc || env.MALLOC_MMAP_MAX_ !== undefined || env.MALLOC_TRIM_THRESHOLD_ !== undefined) return undefined;
-  return { ...env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46) };
+  return { ...env, MALLOC_MMAP_MAX_: '0', MALLOC_TRIM_THRESHOLD_: String(2 ** 46), [MALLOC_REUSE_MARK]: '1' };
 }
 
 export function runsOnGlibc(): boolean {
