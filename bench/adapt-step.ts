@@ -12,7 +12,7 @@ import { seededDraws } from '../src/train/step-draws.js';
 import { Generator } from '../src/generators/generator.js';
 import { stylegan2 } from '../src/generators/stylegan2/family.js';
 import { drawShape } from '../src/train/loop.js';
-import { chooseMicroBatch, createStepRunner } from '../src/train/step-runner.js';
+import { createStepRunner, stepPlan } from '../src/train/step-runner.js';
 import { RandomState } from '../src/core/random-state.js';
 import { timeRuns, type BenchRow } from './measure.js';
 
@@ -23,10 +23,10 @@ function stylegan2Generator(size: number): Generator {
 
 /** `microBatch` 'default': what `adapt` chooses on this machine when --micro-batch is not given. */
 export async function benchAdaptStep(size: number, batch: number, micro: number | 'default' = batch, G: Generator = stylegan2Generator(size), title = ''): Promise<BenchRow[]> {
-  const microBatch = micro === 'default' ? chooseMicroBatch(batch, size, 1) : micro;
+  const { microBatch, checkpointed } = stepPlan(G, batch, 1, undefined, micro === 'default' ? undefined : micro);
   const arch = { styleDim: G.styleDim, nLatent: G.nLatent };
   const clip = randomClipWeights('ViT-B/32');
-  const step = await createStepRunner({ generator: G, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 } }, microBatch);
+  const step = await createStepRunner({ generator: G, clips: [{ weights: clip, weight: 1 }], batch, losses: { direction: 1, indomain: 0, offsets_l2: 0 }, checkpointed }, microBatch);
   const rng = new RandomState(0);
   // The frozen and the adapted call have their own W+ and noise maps, drawn as training draws them.
   const source = seededDraws(drawShape(G, batch), 0, 1);
@@ -43,7 +43,7 @@ export async function benchAdaptStep(size: number, batch: number, micro: number 
   const seconds = await timeRuns(() => step.run(inputs), size >= 1024 ? 1 : 2);
   await step.release();
   const drawSeconds = await timeRuns(async () => draws(), 2);
-  const how = micro === 'default' ? `, default (micro-batch ${microBatch})` : microBatch < batch ? `, micro-batch ${microBatch}` : '';
+  const how = (micro === 'default' ? `, default (micro-batch ${microBatch})` : microBatch < batch ? `, micro-batch ${microBatch}` : '') + (checkpointed ? ', layer by layer' : '');
   const rows: BenchRow[] = [
     { name: `adapt step ${title}${size}px batch ${batch}${how}, ViT-B/32, direction`, value: seconds + drawSeconds, unit: 's/step' },
     { name: `  of which drawing z and both calls' noise maps (host)`, value: drawSeconds, unit: 's of host work per step' },

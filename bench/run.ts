@@ -63,7 +63,9 @@ if (process.argv[2] === '--case') {
  */
 function cliEnvironment(root: string, name: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   if (!existsSync(join(root, 'src/cli/malloc-environment.ts'))) return env;
-  return reuseMallocEnvironment(env, runsOnGlibc(), /adapt/.test(name) ? 'adapt' : name) ?? env;
+  // StyleGAN3's adapt runs again with glibc's defaults (cli/malloc-environment.ts).
+  const adapt = /adapt/.test(name) && !name.startsWith('sg3');
+  return reuseMallocEnvironment(env, runsOnGlibc(), adapt ? 'adapt' : name) ?? env;
 }
 
 /** Runs one case in its own process from the bench of the tree at `root`, as its CLI would run; undefined if that bench lacks it. */
@@ -105,18 +107,30 @@ function measure(selected: readonly BenchCase[]): string[] {
   return lines;
 }
 
+/** Why a case's process did not finish: the kernel's OOM killer sends SIGKILL. */
+function failure(err: unknown): string {
+  const { signal, status } = err as { signal?: string | null; status?: number | null };
+  return signal ? `killed by ${signal}` : `failed (exit ${status})`;
+}
+
 function compare(selected: readonly BenchCase[], baseline: { dir: string; commit: string }): string[] {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name}: baseline … `);
-    const old = runCase(baseline.dir, c.name);
-    process.stderr.write(old ? `${old.rows[0]!.value.toFixed(3)}; this tree … ` : 'not in the baseline; this tree … ');
+    let old: CaseResult | undefined;
+    let failed: string | undefined;
+    try {
+      old = runCase(baseline.dir, c.name);
+    } catch (err) {
+      failed = failure(err);
+    }
+    process.stderr.write(`${failed ?? (old ? old.rows[0]!.value.toFixed(3) : 'not in the baseline')}; this tree … `);
     const now = runCase(REPO, c.name)!;
     process.stderr.write(`${now.rows[0]!.value.toFixed(3)} ${now.rows[0]!.unit}\n`);
     for (const r of now.rows) {
       const before = old?.rows.find((o) => o.name === r.name && o.unit === r.unit);
       const ratio = before ? `${(r.value / before.value).toFixed(2)}` : '—';
-      const oldValue = before ? `${before.value.toFixed(3)}` : '—';
+      const oldValue = before ? `${before.value.toFixed(3)}` : failed ?? '—';
       const rss = `${now.peakRssMB.toFixed(0)} / ${old ? old.peakRssMB.toFixed(0) : '—'} MB`;
       lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${oldValue} | ${ratio} | ${references(c, r, now)} | ${rss} |`);
     }

@@ -26,5 +26,5 @@ export async function benchGenerateSG3(config: Config, size: number, batch: numb
 }
 
 export function benchAdaptStepSG3(config: Config, size: number, batch: number): Promise<BenchRow[]> {
-  return benchAdaptStep(size, batch, batch, generator(config, size), `${TITLE[config]} `);
+  return benchAdaptStep(size, batch, 'default', generator(config, size), `${TITLE[config]} `);
 }
