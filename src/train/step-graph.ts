@@ -9,8 +9,9 @@
  *   buildStepGraph: both calls' inputs, domain [Dd], direction_k [E_k]
  *                   → loss, one scalar per active loss, grad_domain [Dd]
  * Micro-batched (memory ∝ micro-batch; the adapted forward runs twice):
- *   buildEmbeddingGraph   (per micro-batch, per call c) c's inputs, domain → c_k [m, E_k] (unit),
- *                                           checkpointed, adapted: adapted_layer_<name> per layer
+ *   buildEmbeddingGraph   (per micro-batch; checkpointed: per call) the calls' inputs, domain
+ *                                           → frozen_k, adapted_k [m, E_k] (unit),
+ *                                           checkpointed: adapted_layer_<name> per layer
  *   buildLossGraph        (whole batch)     frozen_k, adapted_k [B, E_k], domain, direction_k
  *                                           → loss, terms, grad_domain, cot_adapted_k
  *   buildAdaptedVjpGraph  (per micro-batch) both calls (the frozen one only for image losses), domain,
@@ -130,16 +131,19 @@ export function buildStepGraph(spec: StepGraphSpec): Graph {
 }
 
 /**
- * One call's embeddings. Each call has its own graph: in one graph, ONNX Runtime's planner gives the frozen
- * call's freed buffers to the adapted call's values of the same size and keeps them allocated in between,
- * about one generator forward pass of memory (6 of 10 GB for StyleGAN3-T at 128 px).
+ * The embeddings of `calls`. In one graph, ONNX Runtime's planner gives the frozen call's freed buffers to
+ * the adapted call's values of the same size and keeps them allocated in between, about one generator
+ * forward pass (6 of 10 GB for StyleGAN3-T at 128 px); a graph per call instead holds the weights twice
+ * (0.5 GB more for FFHQ-1024 and ViT-B/32). Checkpointed steps, which are about memory, take one per call.
  */
-export function buildEmbeddingGraph(spec: StepGraphSpec, call: Call): Graph {
-  const g = new Graph(`adapt_embed_${call}`);
+export function buildEmbeddingGraph(spec: StepGraphSpec, calls: readonly Call[]): Graph {
+  const g = new Graph(`adapt_embed_${calls.join('_')}`);
   const vector = vectorInput(g, spec);
   const store: LayerStage = (layer, inputs, _shape, build) => g.output(storedName(layer), build(inputs));
-  const images = callImages(g, spec, call, vector, call === 'adapted' && spec.checkpointed ? store : undefined);
-  spec.clips.forEach(({ weights }, k) => g.output(`${call}_${k}`, embed(g, weights, images)));
+  for (const call of calls) {
+    const images = callImages(g, spec, call, vector, call === 'adapted' && spec.checkpointed ? store : undefined);
+    spec.clips.forEach(({ weights }, k) => g.output(`${call}_${k}`, embed(g, weights, images)));
+  }
   return g;
 }
 

@@ -106,10 +106,10 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
   }
 
   const micro = { ...spec, batch: microBatch };
-  const embedSessions = [
-    await Session.fromGraph(buildEmbeddingGraph(micro, 'frozen'), sessionOptions),
-    await Session.fromGraph(buildEmbeddingGraph(micro, 'adapted'), sessionOptions),
-  ];
+  const embedSessions: Session[] = [];
+  for (const calls of spec.checkpointed ? [['frozen'], ['adapted']] as const : [['frozen', 'adapted']] as const) {
+    embedSessions.push(await Session.fromGraph(buildEmbeddingGraph(micro, calls), sessionOptions));
+  }
   const lossSession = await Session.fromGraph(buildLossGraph(spec), sessionOptions);
   const vjpSession = await Session.fromGraph(buildAdaptedVjpGraph(micro, spec.batch), sessionOptions);
   const chunks = Array.from({ length: spec.batch / microBatch }, (_, i) => i * microBatch);
@@ -126,8 +126,9 @@ export async function createStepRunner(spec: StepGraphSpec, microBatch: number, 
       const embedded: Array<Record<string, Tensor>> = [];
       for (const start of chunks) {
         const feeds = latentFeeds(inputs, start, microBatch);
-        const [frozen, adapted] = [await embedSessions[0]!.run(pick(embedSessions[0]!, feeds)), await embedSessions[1]!.run(pick(embedSessions[1]!, feeds))];
-        embedded.push({ ...frozen, ...adapted });
+        const outputs: Record<string, Tensor> = {};
+        for (const session of embedSessions) Object.assign(outputs, await session.run(pick(session, feeds)));
+        embedded.push(outputs);
       }
       const embeddingFeeds: Feeds = {};
       spec.clips.forEach((_, k) => {
