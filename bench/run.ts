@@ -94,45 +94,44 @@ function profile(c: BenchCase): string {
   }
 }
 
+/** A case's result, or why its process did not finish: the kernel's OOM killer sends SIGKILL. */
+function attempt(run: () => CaseResult | undefined): { result?: CaseResult; failed?: string } {
+  try {
+    return { result: run() };
+  } catch (err) {
+    const { signal, status } = err as { signal?: string | null; status?: number | null };
+    return { failed: signal ? `killed by ${signal}` : `failed (exit ${status})` };
+  }
+}
+
 function measure(selected: readonly BenchCase[]): string[] {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name} … `);
-    const result = runCase(REPO, c.name)!;
-    for (const r of result.rows) {
-      lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${references(c, r, result)} | ${result.peakRssMB.toFixed(0)} MB |`);
-      process.stderr.write(`${r.value.toFixed(3)} ${r.unit}, peak RSS ${result.peakRssMB.toFixed(0)} MB\n`);
-    }
+    const { result, failed } = attempt(() => runCase(REPO, c.name));
+    process.stderr.write(`${failed ?? `${result!.rows[0]!.value.toFixed(3)} ${result!.rows[0]!.unit}, peak RSS ${result!.peakRssMB.toFixed(0)} MB`}\n`);
+    if (!result) lines.push(`| ${c.name} | ${failed} | — | — | — |`);
+    for (const r of result?.rows ?? []) lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${references(c, r, result!)} | ${result!.peakRssMB.toFixed(0)} MB |`);
   }
   return lines;
 }
 
-/** Why a case's process did not finish: the kernel's OOM killer sends SIGKILL. */
-function failure(err: unknown): string {
-  const { signal, status } = err as { signal?: string | null; status?: number | null };
-  return signal ? `killed by ${signal}` : `failed (exit ${status})`;
-}
-
+/** Each case in the baseline's tree, then in this one; a case that fails on either side is reported, not fatal. */
 function compare(selected: readonly BenchCase[], baseline: { dir: string; commit: string }): string[] {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name}: baseline … `);
-    let old: CaseResult | undefined;
-    let failed: string | undefined;
-    try {
-      old = runCase(baseline.dir, c.name);
-    } catch (err) {
-      failed = failure(err);
-    }
+    const { result: old, failed } = attempt(() => runCase(baseline.dir, c.name));
     process.stderr.write(`${failed ?? (old ? old.rows[0]!.value.toFixed(3) : 'not in the baseline')}; this tree … `);
-    const now = runCase(REPO, c.name)!;
-    process.stderr.write(`${now.rows[0]!.value.toFixed(3)} ${now.rows[0]!.unit}\n`);
-    for (const r of now.rows) {
+    const { result: now, failed: nowFailed } = attempt(() => runCase(REPO, c.name));
+    process.stderr.write(`${nowFailed ?? `${now!.rows[0]!.value.toFixed(3)} ${now!.rows[0]!.unit}`}\n`);
+    if (!now) lines.push(`| ${c.name} | ${nowFailed} | ${failed ?? (old ? `${old.rows[0]!.value.toFixed(3)}` : '—')} | — | — | — | — / ${old ? old.peakRssMB.toFixed(0) : '—'} MB |`);
+    for (const r of now?.rows ?? []) {
       const before = old?.rows.find((o) => o.name === r.name && o.unit === r.unit);
       const ratio = before ? `${(r.value / before.value).toFixed(2)}` : '—';
       const oldValue = before ? `${before.value.toFixed(3)}` : failed ?? '—';
-      const rss = `${now.peakRssMB.toFixed(0)} / ${old ? old.peakRssMB.toFixed(0) : '—'} MB`;
-      lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${oldValue} | ${ratio} | ${references(c, r, now)} | ${rss} |`);
+      const rss = `${now!.peakRssMB.toFixed(0)} / ${old ? old.peakRssMB.toFixed(0) : '—'} MB`;
+      lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${oldValue} | ${ratio} | ${references(c, r, now!)} | ${rss} |`);
     }
   }
   return lines;
