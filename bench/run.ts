@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { CASES, type BenchCase } from './cases.js';
 import { summariseProfiles } from './profile.js';
 import type { BenchRow } from './measure.js';
-import { reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
+import { installedJemalloc, layerByLayerEnvironment, reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
 
 interface CaseResult { rows: BenchRow[]; peakRssMB: number }
 
@@ -59,13 +59,17 @@ if (process.argv[2] === '--case') {
 
 /**
  * The environment a tree's `ganvec` executable runs this case's command in: from the commit with
- * cli/launch.ts on, adaptation steps run with malloc reusing memory (cli/malloc-environment.ts).
+ * cli/launch.ts on, adaptation steps run with malloc reusing memory, and from the one with
+ * layerByLayerEnvironment on, StyleGAN3's with jemalloc where it is installed (cli/malloc-environment.ts).
  */
 function cliEnvironment(root: string, name: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (!existsSync(join(root, 'src/cli/malloc-environment.ts'))) return env;
-  // StyleGAN3's adapt runs again with glibc's defaults (cli/malloc-environment.ts).
-  const adapt = /adapt/.test(name) && !name.startsWith('sg3');
-  return reuseMallocEnvironment(env, runsOnGlibc(), adapt ? 'adapt' : name) ?? env;
+  const launcher = join(root, 'src/cli/malloc-environment.ts');
+  if (!existsSync(launcher) || !/adapt/.test(name)) return env;
+  const reuse = reuseMallocEnvironment(env, runsOnGlibc(), 'adapt');
+  if (!reuse) return env;
+  if (!name.startsWith('sg3')) return reuse;
+  const jemalloc = readFileSync(launcher, 'utf8').includes('layerByLayerEnvironment') ? installedJemalloc() : undefined;
+  return layerByLayerEnvironment(env, jemalloc) ?? env;
 }
 
 /** Runs one case in its own process from the bench of the tree at `root`, as its CLI would run; undefined if that bench lacks it. */

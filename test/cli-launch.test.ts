@@ -1,16 +1,18 @@
 /**
  * The `ganvec` executable (dist/cli/launch.js) runs `adapt` in a child with malloc set to reuse memory,
  * passes its output, exit code and signals through, and leaves other commands and a user's own malloc
- * settings alone.
+ * settings alone; a StyleGAN3 `adapt` runs again with jemalloc where it is installed.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
-import { MALLOC_REUSE_MARK, reuseMallocEnvironment, runsOnGlibc } from '../src/cli/malloc-environment.js';
+import {
+  MALLOC_REUSE_MARK, installedJemalloc, layerByLayerEnvironment, reuseMallocEnvironment, runsOnGlibc,
+} from '../src/cli/malloc-environment.js';
 import { readDomainFile } from '../src/index.js';
 import { REPO } from './helpers/cli.js';
 
@@ -74,11 +76,29 @@ it('runs adapt in a child with that malloc; a SIGINT to it saves the last step a
   assert.ok(environ.split('\0').includes('MALLOC_MMAP_MAX_=0'), 'the CLI ran with malloc reusing memory');
 });
 
-it('runs a StyleGAN3 adapt again in its own process, with glibc\'s malloc defaults', { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
-  let running: { children: number[]; environ: string } | undefined;
-  await interruptedAdapt(STYLEGAN3, (pid) => (running = { children: childrenOf(pid), environ: readFileSync(`/proc/${pid}/environ`, 'utf8') }));
-  assert.deepEqual(running!.children, [], 'the launcher trains itself once its child has stepped aside');
-  assert.ok(!running!.environ.split('\0').includes('MALLOC_MMAP_MAX_=0'));
+it('preloads jemalloc for a layer-by-layer adapt, keeping a user\'s own preloads and jemalloc settings', () => {
+  const jemalloc = '/usr/lib/libjemalloc.so.2';
+  const env = layerByLayerEnvironment({ PATH: '/bin' }, jemalloc)!;
+  assert.deepEqual(Object.keys(env).sort(), ['LD_PRELOAD', 'MALLOC_CONF', 'PATH']);
+  assert.equal(env.LD_PRELOAD, jemalloc);
+  assert.equal(layerByLayerEnvironment({ LD_PRELOAD: '/opt/libx.so' }, jemalloc)!.LD_PRELOAD, `${jemalloc}:/opt/libx.so`);
+  assert.equal(layerByLayerEnvironment({ MALLOC_CONF: 'narenas:1' }, jemalloc)!.MALLOC_CONF, 'narenas:1');
+  assert.equal(layerByLayerEnvironment({ PATH: '/bin' }, undefined), undefined);
+});
+
+// CI installs Debian's libjemalloc2 (.ci/run); without it the launcher trains in its own process.
+const jemalloc = installedJemalloc();
+it(`runs a StyleGAN3 adapt again ${jemalloc ? 'in a child with jemalloc' : "in its own process, with glibc's malloc defaults"}`, { skip: !runsOnGlibc() && 'needs glibc' }, async () => {
+  let running: { children: number[]; environ: string; maps: string } | undefined;
+  await interruptedAdapt(STYLEGAN3, (pid) => {
+    const children = childrenOf(pid);
+    const trainer = jemalloc ? children[0]! : pid;
+    running = { children, environ: readFileSync(`/proc/${trainer}/environ`, 'utf8'), maps: readFileSync(`/proc/${trainer}/maps`, 'utf8') };
+  });
+  const environ = running!.environ.split('\0');
+  assert.equal(running!.children.length, jemalloc ? 1 : 0, 'one process trains, once the malloc-reuse child has stepped aside');
+  assert.ok(!environ.includes('MALLOC_MMAP_MAX_=0') && !environ.some((v) => v.startsWith(`${MALLOC_REUSE_MARK}=`)));
+  if (jemalloc) assert.ok(running!.maps.includes(realpathSync(jemalloc)), 'jemalloc is loaded in the training process');
 });
 
 it('passes the exit code and output of a usage error through', async () => {

@@ -13,7 +13,7 @@ import { barProgress, downloadProgress, jsonProgress, lineProgress, type Progres
 import {
   clipOption, DEFAULT_CLIP_MODELS, deviceOption, integerIn, modelOption, numberIn, numberListIn, threadsOption,
 } from './options.js';
-import { MALLOC_REUSE_MARK, RERUN_WITHOUT_MALLOC_REUSE } from './malloc-environment.js';
+import { MALLOC_REUSE_MARK, RERUN_WITHOUT_MALLOC_REUSE, installedJemalloc, runsOnGlibc } from './malloc-environment.js';
 import { UsageError } from './run.js';
 
 interface AdaptFlags {
@@ -154,6 +154,9 @@ async function runAdapt(flags: AdaptFlags): Promise<void> {
   if (G.description.checkpointedSteps && process.env[MALLOC_REUSE_MARK]) {
     await G.release();
     process.exit(RERUN_WITHOUT_MALLOC_REUSE);
+  }
+  if (G.description.checkpointedSteps && runsOnGlibc() && !installedJemalloc()) {
+    progress.message('layer-by-layer steps run about 2.8x faster with jemalloc installed (Debian and Ubuntu: apt install libjemalloc2)');
   }
   const clips: Clip[] = [];
   try {
