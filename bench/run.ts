@@ -13,9 +13,9 @@
  * `npm run bench -- --profile <case…>`: runs the cases with ONNX Runtime's profiler on and prints where the
  * kernel time goes (bench/profile.ts); the timings themselves are slowed by the profiler and not reported.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,11 @@ import { installedJemalloc, layerByLayerEnvironment, reuseMallocEnvironment, run
 interface CaseResult { rows: BenchRow[]; peakRssMB: number }
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+/**
+ * A case is stopped when the machine has less than this left: near the end of memory the kernel reclaims
+ * the processes' own code pages and a case can thrash for many minutes before the OOM killer acts.
+ */
+const MEMORY_RESERVE = 2 ** 29;
 
 if (process.argv[2] === '--case') {
   const c = CASES.find((k) => k.name === process.argv[3]);
@@ -40,12 +45,12 @@ if (process.argv[2] === '--case') {
   if (unknown.length) throw new Error(`unknown cases ${unknown.join(', ')} (known: ${CASES.map((c) => c.name).join(', ')})`);
   if (values.profile) {
     if (positionals.length === 0 || values.baseline) throw new Error('--profile takes the cases to profile, and no --baseline');
-    for (const c of selected) process.stdout.write(`## ${c.name}\n\n${profile(c)}\n\n`);
+    for (const c of selected) process.stdout.write(`## ${c.name}\n\n${await profile(c)}\n\n`);
     process.exit(0);
   }
   const baseline = values.baseline === undefined ? undefined : checkout(values.baseline);
   try {
-    const lines = baseline ? compare(selected, baseline) : measure(selected);
+    const lines = await (baseline ? compare(selected, baseline) : measure(selected));
     const table = report(lines, baseline && values.baseline);
     process.stdout.write(`${table}\n`);
     if (positionals.length === 0 && !baseline) writeFileSync(new URL('./RESULTS.md', import.meta.url), table);
@@ -72,47 +77,70 @@ function cliEnvironment(root: string, name: string, env: NodeJS.ProcessEnv): Nod
   return layerByLayerEnvironment(env, jemalloc) ?? env;
 }
 
-/** Runs one case in its own process from the bench of the tree at `root`, as its CLI would run; undefined if that bench lacks it. */
-function runCase(root: string, name: string, base: NodeJS.ProcessEnv = process.env): CaseResult | undefined {
-  const env = cliEnvironment(root, name, base);
+/** A "<field>: <n> kB" line of a /proc file, in bytes. */
+function procBytes(path: string, field: string): number | undefined {
   try {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--case', name], {
-      cwd: root, encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'], env,
-    });
-    return JSON.parse(out) as CaseResult;
-  } catch (err) {
-    if (root !== REPO && /unknown case/.test(String((err as { stderr?: string }).stderr))) return undefined;
-    throw err;
+    const line = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(path, 'utf8'));
+    return line ? Number(line[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
+/**
+ * Runs one case in its own process from the bench of the tree at `root`, as its CLI would run; undefined
+ * if that bench lacks it. Throws, saying why, when the case's process does not finish.
+ */
+async function runCase(root: string, name: string, base: NodeJS.ProcessEnv = process.env): Promise<CaseResult | undefined> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/run.ts'), '--case', name], {
+    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: cliEnvironment(root, name, base),
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  let stoppedAt: string | undefined;
+  const watch = setInterval(() => {
+    if (stoppedAt !== undefined || (procBytes('/proc/meminfo', 'MemAvailable') ?? freemem()) >= MEMORY_RESERVE) return;
+    stoppedAt = `${((procBytes(`/proc/${child.pid}/status`, 'VmHWM') ?? 0) / 2 ** 20).toFixed(0)} MB`;
+    child.kill('SIGKILL');
+  }, 500);
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  clearInterval(watch);
+  if (stoppedAt !== undefined) throw new Error(`out of memory (stopped at ${stoppedAt})`);
+  if (exit.code === 0) return JSON.parse(out) as CaseResult;
+  if (root !== REPO && /unknown case/.test(err)) return undefined;
+  process.stderr.write(err.trim().split('\n').slice(-3).join('\n') + '\n');
+  // The kernel's OOM killer sends SIGKILL.
+  throw new Error(exit.signal ? `killed by ${exit.signal}` : `failed (exit ${exit.code})`);
+}
+
 /** One case under ONNX Runtime's profiler; one profile file per session it ran. */
-function profile(c: BenchCase): string {
+async function profile(c: BenchCase): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'ganvec-profile-'));
   try {
     process.stderr.write(`${c.name} (profiling) …\n`);
-    runCase(REPO, c.name, { ...process.env, GANVEC_ORT_PROFILE: join(dir, 'session') });
+    await runCase(REPO, c.name, { ...process.env, GANVEC_ORT_PROFILE: join(dir, 'session') });
     return summariseProfiles(readdirSync(dir).sort().map((f) => join(dir, f)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** A case's result, or why its process did not finish: the kernel's OOM killer sends SIGKILL. */
-function attempt(run: () => CaseResult | undefined): { result?: CaseResult; failed?: string } {
+/** A case's result, or why its process did not finish. */
+async function attempt(run: () => Promise<CaseResult | undefined>): Promise<{ result?: CaseResult; failed?: string }> {
   try {
-    return { result: run() };
+    return { result: await run() };
   } catch (err) {
-    const { signal, status } = err as { signal?: string | null; status?: number | null };
-    return { failed: signal ? `killed by ${signal}` : `failed (exit ${status})` };
+    return { failed: (err as Error).message };
   }
 }
 
-function measure(selected: readonly BenchCase[]): string[] {
+async function measure(selected: readonly BenchCase[]): Promise<string[]> {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name} … `);
-    const { result, failed } = attempt(() => runCase(REPO, c.name));
+    const { result, failed } = await attempt(() => runCase(REPO, c.name));
     process.stderr.write(`${failed ?? `${result!.rows[0]!.value.toFixed(3)} ${result!.rows[0]!.unit}, peak RSS ${result!.peakRssMB.toFixed(0)} MB`}\n`);
     if (!result) lines.push(`| ${c.name} | ${failed} | — | — | — |`);
     for (const r of result?.rows ?? []) lines.push(`| ${r.name} | ${r.value.toFixed(3)} ${r.unit} | ${references(c, r, result!)} | ${result!.peakRssMB.toFixed(0)} MB |`);
@@ -121,13 +149,13 @@ function measure(selected: readonly BenchCase[]): string[] {
 }
 
 /** Each case in the baseline's tree, then in this one; a case that fails on either side is reported, not fatal. */
-function compare(selected: readonly BenchCase[], baseline: { dir: string; commit: string }): string[] {
+async function compare(selected: readonly BenchCase[], baseline: { dir: string; commit: string }): Promise<string[]> {
   const lines: string[] = [];
   for (const c of selected) {
     process.stderr.write(`${c.name}: baseline … `);
-    const { result: old, failed } = attempt(() => runCase(baseline.dir, c.name));
+    const { result: old, failed } = await attempt(() => runCase(baseline.dir, c.name));
     process.stderr.write(`${failed ?? (old ? old.rows[0]!.value.toFixed(3) : 'not in the baseline')}; this tree … `);
-    const { result: now, failed: nowFailed } = attempt(() => runCase(REPO, c.name));
+    const { result: now, failed: nowFailed } = await attempt(() => runCase(REPO, c.name));
     process.stderr.write(`${nowFailed ?? `${now!.rows[0]!.value.toFixed(3)} ${now!.rows[0]!.unit}`}\n`);
     if (!now) lines.push(`| ${c.name} | ${nowFailed} | ${failed ?? (old ? `${old.rows[0]!.value.toFixed(3)}` : '—')} | — | — | — | — / ${old ? old.peakRssMB.toFixed(0) : '—'} MB |`);
     for (const r of now?.rows ?? []) {
