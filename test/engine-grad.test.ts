@@ -455,6 +455,20 @@ describe('grad', () => {
     const copies = g.nodes.filter((n) => n.op === 'LeakyRelu');
     assert.equal(copies.length, 1, 'the backward pass builds the segment once');
     assert.ok(afterY.has(copies[0]!.outputs[0]!.id), 'the copy must wait for the cotangent');
+    // gs is summed only at the end; were gx (the larger, which the previous segment waits for) free of it,
+    // ONNX Runtime could compute gs last and keep the copy's large values until then.
+    const gx = g.outputs.find((v) => v.name === 'gx')!;
+    const gs = g.outputs.find((v) => v.name === 'gs')!;
+    const ancestors = new Set<number>();
+    const stack = [gx];
+    while (stack.length) {
+      const v = stack.pop()!;
+      if (ancestors.has(v.id)) continue;
+      ancestors.add(v.id);
+      stack.push(...(v.producer?.inputs ?? []));
+    }
+    const gsSources = gs.producer!.inputs.filter((v) => v.producer && v.shape.length > 0);
+    assert.ok(gsSources.length > 0 && gsSources.every((v) => ancestors.has(v.id)), 'the largest gradient waits for the others');
     assert.throws(() => grad(ops.sumAll(checkpoint([x, s], g.input('z', [3, 2]), segment)), [x]), /the segment makes \[2,3\], stored is \[3,2\]/);
   });
 
