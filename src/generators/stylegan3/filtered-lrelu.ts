@@ -11,9 +11,15 @@
  * about 5x faster than its per-channel fallback, and the padding is paid at the layer's two small ends, not
  * at each filter pass. The activation gain rides on the upsampling filter (leaky ReLU is positively
  * homogeneous), saving a pass over the layer's largest tensor.
+ *
+ * The leaky ReLU and the clamp are one composite op: its gradient is the cotangent times a mask built from its
+ * input alone (slope, 1 or 0 by the input's range), where the per-op rules also kept the leaky ReLU's output
+ * and the clamp's comparison copy, each the size of the upsampled layer. The StyleGAN3-R 512 px step's peak RSS
+ * fell from 14.2 to 13.3 GB; its live peak did not, as ONNX Runtime still builds the mask after the cotangent.
+ * (Making the downsampling's adjoint wait for the mask lowered the modelled peak but raised the measured one.)
  */
 import type { Graph, Value } from '../../engine/graph.js';
-import { add, clip, conv, leakyRelu, mul, pad, slice } from '../../engine/ops.js';
+import { add, cast, clip, conv, equal, greater, leakyRelu, mul, pad, slice } from '../../engine/ops.js';
 import type { Fir } from './architecture.js';
 import { depthwiseKernel, upfirdnAxis } from './upfirdn-axis.js';
 
@@ -60,15 +66,30 @@ function downsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
   return upfirdnAxis(g, upfirdnAxis(g, x, 3, axis), 2, axis);
 }
 
+/** clamp(leaky ReLU(x)) with the gradient mask of x: slope on [−clamp/slope, 0], 1 on (0, clamp], 0 elsewhere. */
+function activation(g: Graph, x: Value, slope: number, clamp: number | null): Value {
+  if (slope === 1 && clamp === null) return x;
+  if (!(slope > 0 && slope <= 1)) throw new Error(`filtered_lrelu: a slope of ${slope} is not supported (0 < slope ≤ 1)`);
+  const forward = () => {
+    const y = slope === 1 ? x : leakyRelu(x, slope);
+    return clamp === null ? y : clip(y, -clamp, clamp);
+  };
+  return g.composite([x], forward, (gy) => {
+    // torch's rules: leaky ReLU passes 1 where x > 0, else the slope; clamp passes where lo ≤ y ≤ hi.
+    const sloped = slope === 1 ? undefined : clip(cast(greater(x, 0), 'float32'), slope, 1);
+    const kept = clamp === null ? undefined : cast(equal(clip(x, -clamp / slope, clamp), x), 'float32');
+    const mask = sloped && kept ? mul(sloped, kept) : (sloped ?? kept)!;
+    return [mul(gy, mask)];
+  });
+}
+
 /** x [N, C, H, W] (the modulated conv's output), bias [C] → [N, C, H', W']. */
 export function filteredLrelu(g: Graph, x: Value, bias: Float32Array, s: FilteredLreluSpec): Value {
   const c = bias.length;
   const padded = Math.ceil(c / CHANNEL_BLOCK) * CHANNEL_BLOCK;
   const paddedBias = padded === c ? bias : Float32Array.from({ length: padded }, (_, i) => bias[i] ?? 0);
   let y = add(padded === c ? x : pad(x, [0, 0, 0, 0, 0, padded - c, 0, 0]), g.constant(paddedBias, [1, padded, 1, 1]));
-  y = upsample(g, y, s); // × gain
-  if (s.slope !== 1) y = leakyRelu(y, s.slope);
-  if (s.clamp !== null) y = clip(y, -s.clamp, s.clamp);
+  y = activation(g, upsample(g, y, s), s.slope, s.clamp); // upsample: × gain
   y = downsample(g, y, s);
   return padded === c ? y : slice(y, 1, 0, c);
 }
