@@ -102,6 +102,13 @@ test('a tensor whose view runs past its storage is an error naming the file', ()
   assert.deepEqual([...(flattenTensors(parseTorchLegacy(ok, 'ok.pt')).get('w')!.data)], [2, 3, 4]);
 });
 
+test('legacy format: a storage key that is not a string is an error naming the file, however deeply nested', () => {
+  const spec = { name: 'w', storageNumel: 1, offset: 0, size: [1], stride: [1], data: new Float32Array(1) };
+  for (const nestedKey of [1, 100_000]) {
+    assert.throws(() => parseTorchLegacy(legacyTorchSave({ ...spec, nestedKey }), 'keys.pt'), /^CheckpointError: keys\.pt: storage key .* is not a string/);
+  }
+});
+
 test('legacy format: wrong magic number and truncated storage data are errors naming the file', () => {
   const wrongMagic = legacyTorchSave({ name: 'w', storageNumel: 1, offset: 0, size: [1], stride: [1], data: new Float32Array(1), magic: 12345n });
   assert.throws(() => parseTorchLegacy(wrongMagic, 'magic.pt'), /^CheckpointError: magic\.pt: not a legacy torch\.save file \(wrong magic number\)/);
