@@ -315,9 +315,9 @@ export function parseTorchLegacy(bytes: Uint8Array, file: string, budget = new R
   let at = keys.end;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (const key of keys.value) {
-    // Checked before use: a deeply nested list as a key would overflow the call stack in String().
+    // Refused before use: String() of a key nested 100000 tuples deep overflowed the call stack.
     if (typeof key !== 'string') throw new CheckpointError(file, `storage key ${describeValue(key)} is not a string`);
-    const storage = storages.get(String(key));
+    const storage = storages.get(key);
     if (storage === undefined) throw new CheckpointError(file, `storage ${describeValue(key)} is listed but never used`);
     if (at + 8 > bytes.length) throw new CheckpointError(file, `file ends before the data of storage ${storage.key} (truncated)`);
     const count = Number(view.getBigInt64(at, true));
