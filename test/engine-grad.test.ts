@@ -17,6 +17,7 @@ import { Graph, type Node, type Value } from '../src/engine/graph.js';
 import * as ops from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
 import { sumTo, vjpRules, type VjpRule } from '../src/engine/vjp.js';
+import { ancestors } from './helpers/ancestors.js';
 import * as ref from './helpers/reference.js';
 import { Rng } from './helpers/random.js';
 
@@ -459,16 +460,9 @@ describe('grad', () => {
     // ONNX Runtime could compute gs last and keep the copy's large values until then.
     const gx = g.outputs.find((v) => v.name === 'gx')!;
     const gs = g.outputs.find((v) => v.name === 'gs')!;
-    const ancestors = new Set<number>();
-    const stack = [gx];
-    while (stack.length) {
-      const v = stack.pop()!;
-      if (ancestors.has(v.id)) continue;
-      ancestors.add(v.id);
-      stack.push(...(v.producer?.inputs ?? []));
-    }
+    const before = ancestors(gx);
     const gsSources = gs.producer!.inputs.filter((v) => v.producer && v.shape.length > 0);
-    assert.ok(gsSources.length > 0 && gsSources.every((v) => ancestors.has(v.id)), 'the largest gradient waits for the others');
+    assert.ok(gsSources.length > 0 && gsSources.every((v) => before.has(v.id)), 'the largest gradient waits for the others');
     assert.throws(() => grad(ops.sumAll(checkpoint([x, s], g.input('z', [3, 2]), segment)), [x]), /the segment makes \[2,3\], stored is \[3,2\]/);
   });
 

@@ -7,27 +7,16 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { grad } from '../src/engine/grad.js';
-import { Graph, type Value } from '../src/engine/graph.js';
+import { Graph } from '../src/engine/graph.js';
 import { mul, sumAll } from '../src/engine/ops.js';
 import { Session } from '../src/engine/session.js';
 import { DEFAULT_HYPERPARAMETERS, layerPlan } from '../src/generators/stylegan3/architecture.js';
 import { filteredLrelu, type FilteredLreluSpec } from '../src/generators/stylegan3/filtered-lrelu.js';
 import { upfirdnLength } from '../src/generators/stylegan3/upfirdn-axis.js';
+import { ancestors } from './helpers/ancestors.js';
 import { Rng } from './helpers/random.js';
 
 const CHANNELS = 21; // padded to 24: three blocks of 8
-
-function ancestors(v: Value): Set<number> {
-  const seen = new Set<number>();
-  const stack = [v];
-  while (stack.length) {
-    const u = stack.pop()!;
-    if (seen.has(u.id)) continue;
-    seen.add(u.id);
-    stack.push(...(u.producer?.inputs ?? []));
-  }
-  return seen;
-}
 
 for (const radial of [false, true]) {
   it(`${radial ? 'StyleGAN3-R (radial downsampling)' : 'StyleGAN3-T (separable downsampling)'}: the grouped gradient equals the whole one, groups one after another`, async () => {
