@@ -51,7 +51,7 @@ const CHANNEL_BLOCK = 8;
  * intermediates stays allocated until the next group reaches it. StyleGAN3-R 512 px, above the VJP's inputs:
  * 5.9 GB whole, 2.0 GB in 128 MiB groups, 1.3 GB in 64 MiB ones (and 30 instead of 36 s).
  */
-export const GROUP_BYTES = 64 * 2 ** 20;
+const GROUP_BYTES = 64 * 2 ** 20;
 
 function upsample(g: Graph, x: Value, s: FilteredLreluSpec): Value {
   const [px0, px1, py0, py1] = s.padding;
