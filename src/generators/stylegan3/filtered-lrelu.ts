@@ -21,7 +21,7 @@
  * Every step after the conv treats each channel on its own, so the backward pass runs in groups of channels,
  * one after another, each rebuilding its part of the upsampled tensor. Whole, a layer's backward pass holds
  * about five tensors of the upsampled size (the adjoint's zero insertion and output, the pre-activation, the
- * mask, their product): 14 GB for StyleGAN3-R's 1024 px layer 10, whose step then did not fit in 24 GB.
+ * mask, their product): about 14 GiB for StyleGAN3-R's 1024 px layer 10, whose step then did not fit in 24 GiB.
  */
 import { grad } from '../../engine/grad.js';
 import type { Graph, Value } from '../../engine/graph.js';
@@ -49,7 +49,7 @@ const CHANNEL_BLOCK = 8;
  * The upsampled tensor of one channel group in the backward pass. Small, because ONNX Runtime's planner hands a
  * buffer one group frees to the same-sized value of the next group, so each of a group's twenty or so
  * intermediates stays allocated until the next group reaches it. StyleGAN3-R 512 px, above the VJP's inputs:
- * 5.9 GB whole, 2.0 GB in 128 MiB groups, 1.3 GB in 64 MiB ones (and 30 instead of 36 s).
+ * 5856 MiB whole, 1956 MiB in 128 MiB groups, 1322 MiB in 64 MiB ones (and 30 instead of 36 s).
  */
 const GROUP_BYTES = 64 * 2 ** 20;
 
