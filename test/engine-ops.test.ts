@@ -400,6 +400,20 @@ describe('layout ops', () => {
     }
   });
 
+  it('interleave2x2: the depthToSpace of the four planes concatenated along channels', async () => {
+    covers('interleave2x2');
+    const rng = new Rng(25);
+    const shape = [2, 3, 4, 5];
+    const planes = [0, 1, 2, 3].map(() => f32(rng.randn(shape), shape));
+    const feeds = Object.fromEntries(planes.map((p, i) => [`p${i}`, p]));
+    const out = await forward(feeds, (v) => ops.interleave2x2([[v.p0!, v.p1!], [v.p2!, v.p3!]]));
+    const expected = await forward(feeds, (v) => ops.depthToSpace(ops.concat([v.p0!, v.p1!, v.p2!, v.p3!], 1), 2));
+    assert.deepEqual(out.y!.shape, [2, 3, 8, 10]);
+    assert.deepEqual(Array.from(out.y!.data as Float32Array), Array.from(expected.y!.data as Float32Array));
+    // Plane (0, 1) lands on even rows, odd columns.
+    assert.equal((out.y!.data as Float32Array)[1], (planes[1]!.data as Float32Array)[0]);
+  });
+
   it('spaceToDepth: the inverse of DCR depthToSpace', async () => {
     covers('spaceToDepth');
     const lit = f32(Float32Array.of(0, 2, 4, 6, 1, 3, 5, 7), [1, 2, 2, 2]);

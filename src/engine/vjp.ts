@@ -7,9 +7,9 @@
 import type { Node, Value } from './graph.js';
 import {
   add, cast, clip, conv, equal, depthToSpace, div, expand, greater, matmul, mul, neg, pad, reduceMean, reduceSum, reshape,
-  sin, slice, spaceToDepth, sub, transpose, where, rsqrt, square, zeroAfter, zeroInsert,
+  sin, slice, sub, transpose, where, rsqrt, square, zeroAfter, zeroInsert,
 } from './ops.js';
-import { numel, shapeString } from '../core/tensor.js';
+import { numel } from '../core/tensor.js';
 
 export type VjpRule = (node: Node, gys: ReadonlyArray<Value | undefined>, needs: readonly boolean[]) => Array<Value | undefined>;
 
@@ -118,32 +118,34 @@ export const vjpRules: Record<string, VjpRule> = {
   },
   // A strided conv's input gradient is the stride-1 one applied to the cotangent with zeros inserted
   // between its samples (stride − 1 after each); the trailing zeros and the input rows the last window
-  // never reached (r) set the end padding.
+  // never reached (r) set the end padding. Padding beyond k − 1 makes outputs that read only zeros;
+  // their cotangent reaches no input, so it is cropped (a negative padding of the adjoint conv).
   Conv: (n, gys, needs) => {
     const [x, w] = n.inputs as [Value, Value];
     if (needs[1]) throw new Error('grad: Conv weights are frozen constants; no gradient with respect to a weight');
     const init = w.graph.initializers.get(w.id);
     if (!init) throw new Error('grad: Conv needs a constant weight to differentiate through');
-    const [pt, pl, pb, pr] = n.attrs.pads as number[] as [number, number, number, number];
+    const [pt, pl] = n.attrs.pads as number[] as [number, number, number, number];
     const [sh, sw] = (n.attrs.strides as number[] | undefined) ?? [1, 1];
     const group = n.attrs.group as number;
     const [o, cg, kh, kw] = w.shape as [number, number, number, number];
     const [, , h, wd] = x.shape as [number, number, number, number];
     const [, , hy, wy] = n.outputs[0]!.shape as [number, number, number, number];
-    if ([pt, pl, pb, pr].some((p, i) => p > (i % 2 === 0 ? kh : kw) - 1)) {
-      throw new Error(`grad: Conv padding larger than kernel-1 (${shapeString([pt, pl, pb, pr])})`);
-    }
     // End padding of the stride-1 conv over the zero-inserted cotangent (length hy·sh): r + k − 1 − pad − (s − 1).
     const endH = h + pt - (hy - 1) * sh - 1 - (sh - 1);
     const endW = wd + pl - (wy - 1) * sw - 1 - (sw - 1);
+    const beginH = kh - 1 - pt;
+    const beginW = kw - 1 - pl;
     let gy = zeroInsert(g0(gys), sh, sw);
     if (endH < 0) gy = slice(gy, 2, 0, gy.shape[2]! + endH);
     if (endW < 0) gy = slice(gy, 3, 0, gy.shape[3]! + endW);
+    if (beginH < 0) gy = slice(gy, 2, -beginH, gy.shape[2]!);
+    if (beginW < 0) gy = slice(gy, 3, -beginW, gy.shape[3]!);
     const kernel = x.graph.constant(
       flippedTransposedKernel(init.data as Float32Array, w.shape, group),
       [cg * group, o / group, kh, kw],
     );
-    const pads: [number, number, number, number] = [kh - 1 - pt, kw - 1 - pl, Math.max(endH, 0), Math.max(endW, 0)];
+    const pads: [number, number, number, number] = [Math.max(beginH, 0), Math.max(beginW, 0), Math.max(endH, 0), Math.max(endW, 0)];
     return [conv(gy, kernel, { pads, group }), undefined];
   },
   Reshape: (n, gys) => [reshape(g0(gys), n.inputs[0]!.shape), undefined],
@@ -187,7 +189,6 @@ export const vjpRules: Record<string, VjpRule> = {
     for (let i = 0; i < r; i++) g = slice(g, i, pads[i]!, pads[i]! + x.shape[i]!);
     return [g, undefined];
   },
-  DepthToSpace: (n, gys) => [spaceToDepth(g0(gys), n.attrs.blocksize as number)],
   SpaceToDepth: (n, gys) => [depthToSpace(g0(gys), n.attrs.blocksize as number)],
   Softmax: (n, gys) => {
     const y = n.outputs[0]!;
