@@ -11,30 +11,20 @@
  */
 import type { Graph, Value } from '../../engine/graph.js';
 import {
-  add, clip, conv, depthToSpace, expand, leakyRelu, matmul, mul, reshape, rsqrt, square,
+  add, clip, conv, depthToSpace, expand, interleave2x2, leakyRelu, matmul, mul, reshape, rsqrt, square,
 } from '../../engine/ops.js';
 import { transpose2d, type Tensor } from '../../core/tensor.js';
 import type { LayerHooks, ModulatedLayer } from '../family.js';
 import { latentRow, styleMapping } from '../style-graph.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
-import { firDepthwise, polyphaseTransposedConv, polyphaseUpsampleConv, polyphaseUpsampleFir } from './resample.js';
+import { firDepthwise, polyphaseUpsampleFir, transposedConvPhases, type PhaseConv } from './resample.js';
 
 const SQRT2 = Math.SQRT2;
 
-/**
- * How an upsampling conv runs: `fused` folds the FIR into a 3x3 polyphase kernel (one dense conv,
- * best for narrow layers whose cost is memory traffic); `separate` does a 2x2 polyphase transposed conv
- * then a depthwise FIR (2.25x fewer dense FLOPs, best for wide layers). Both are exact.
- */
-export type UpsampleMode = 'fused' | 'separate';
-
-/** Input channels from which `separate` is used; measured on the 2-core machine (bench/). */
-export const SEPARATE_UPSAMPLE_FROM = 128;
-
 interface PreparedConv {
   kernel: Tensor;
-  upsample?: UpsampleMode;
-  fir?: Tensor;
+  /** An upsampling conv's transposed conv, one conv per output phase (resample.ts), and its FIR. */
+  upsample?: { phases: [[PhaseConv, PhaseConv], [PhaseConv, PhaseConv]]; fir: Tensor };
   weightSqT: Tensor;
   noiseStrength: number;
   bias: Float32Array;
@@ -47,7 +37,7 @@ interface Prepared {
   skipUp: Tensor;
 }
 
-const preparedCache = new WeakMap<StyleGAN2, Map<number, Prepared>>();
+const preparedCache = new WeakMap<StyleGAN2, Prepared>();
 
 
 /** [out, in, k, k] → [in, out] of Σₖ W², the demodulation matrix. */
@@ -65,28 +55,24 @@ function squaredSumT(w: Tensor): Tensor {
   return { data: out, shape: [i, o] };
 }
 
-function prepare(G: StyleGAN2, separateFrom = SEPARATE_UPSAMPLE_FROM): Prepared {
-  let byMode = preparedCache.get(G);
-  if (!byMode) preparedCache.set(G, (byMode = new Map()));
-  let p = byMode.get(separateFrom);
+function prepare(G: StyleGAN2): Prepared {
+  let p = preparedCache.get(G);
   if (p) return p;
   p = { dense: new WeakMap(), conv: new WeakMap(), skipUp: polyphaseUpsampleFir(3) };
   for (const d of [...G.mapping, ...G.convs.map((c) => c.affine), ...G.toRgbs.map((t) => t.affine)]) {
     p.dense.set(d, { weightT: transpose2d(d.weight), bias: d.bias });
   }
   for (const c of G.convs) {
-    const mode: UpsampleMode | undefined = c.upsample ? (c.inChannels >= separateFrom ? 'separate' : 'fused') : undefined;
     p.conv.set(c, {
-      kernel: mode === 'fused' ? polyphaseUpsampleConv(c.weight) : mode === 'separate' ? polyphaseTransposedConv(c.weight) : c.weight,
-      upsample: mode,
-      fir: mode === 'separate' ? firDepthwise(c.outChannels) : undefined,
+      kernel: c.weight,
+      upsample: c.upsample ? { phases: transposedConvPhases(c.weight), fir: firDepthwise(c.outChannels) } : undefined,
       weightSqT: squaredSumT(c.weight),
       // The activation gain √2 moves in front of the leaky ReLU, onto demodulation, noise and bias.
       noiseStrength: c.noiseStrength * SQRT2,
       bias: c.bias.map((b) => b * SQRT2),
     });
   }
-  byMode.set(separateFrom, p);
+  preparedCache.set(G, p);
   return p;
 }
 
@@ -130,15 +116,14 @@ function styledConv(
   const style = hooks.style?.(me, affine) ?? affine; // [N, in]
   const scale = hooks.inputScale?.(me);
   const modulated = mul(x, reshape(scale ? mul(style, scale) : style, [n, layer.inChannels, 1, 1]));
-  const kernel = constant(g, c.kernel);
   let y: Value;
-  if (c.upsample === 'fused') {
-    y = depthToSpace(conv(modulated, kernel, { pads: [1, 1, 1, 1] }), 2); // [N, out, 2H, 2W]
-  } else if (c.upsample === 'separate') {
-    const transposed = depthToSpace(conv(modulated, kernel, { pads: [1, 1, 1, 1] }), 2); // [N, out, 2H+2, 2W+2]
-    y = conv(transposed, constant(g, c.fir!), { pads: [0, 0, 1, 1], group: layer.outChannels }); // [N, out, 2H, 2W]
+  if (c.upsample) {
+    const phase = ({ kernel, pads }: PhaseConv) => conv(modulated, constant(g, kernel), { pads }); // [N, out, H+1, W+1]
+    const [[p00, p01], [p10, p11]] = c.upsample.phases;
+    const transposed = interleave2x2([[phase(p00), phase(p01)], [phase(p10), phase(p11)]]); // [N, out, 2H+2, 2W+2]
+    y = conv(transposed, constant(g, c.upsample.fir), { pads: [0, 0, 1, 1], group: layer.outChannels }); // [N, out, 2H, 2W]
   } else {
-    y = conv(modulated, kernel, { pads: [1, 1, 1, 1] }); // [N, out, H, W]
+    y = conv(modulated, constant(g, c.kernel), { pads: [1, 1, 1, 1] }); // [N, out, H, W]
   }
   const demod = mul(rsqrt(add(matmul(square(style), constant(g, c.weightSqT)), 1e-8)), SQRT2); // [N, out]
   let out = mul(y, reshape(demod, [n, layer.outChannels, 1, 1]));
@@ -168,13 +153,11 @@ export interface SynthesisInputs {
   noises: readonly Value[];
   /** The trained parameterisation's hooks; none builds the original generator. */
   hooks?: LayerHooks;
-  /** Upsampling convs with at least this many input channels use the `separate` form. */
-  separateUpsampleFrom?: number;
 }
 
 /** W+ → image [N, 3, size, size] in [-1, 1] (not clamped). */
 export function synthesisNetwork(g: Graph, G: StyleGAN2, inputs: SynthesisInputs): Value {
-  const P = prepare(G, inputs.separateUpsampleFrom);
+  const P = prepare(G);
   const { ws, noises, hooks = {} } = inputs;
   const n = ws.shape[0]!;
   const layers = modulatedLayers(G);
