@@ -5,6 +5,7 @@
  */
 import { numel, type Tensor } from '../core/tensor.js';
 import { RandomState } from '../core/random-state.js';
+import { NormalStream } from '../core/normal-stream.js';
 import type { SampleInput } from './family.js';
 
 /**
@@ -56,16 +57,17 @@ export type NoiseMode = 'const' | 'random' | 'none';
 /**
  * The per-sample inputs [N, ...shape] (StyleGAN2: a noise map [N, 1, R, R] per synthesis conv). `const`: the
  * stored values; `none`: zeros; `random`: image i draws N(0, 1) for its inputs, in order, from
- * RandomState(seed + i), so an image's noise does not depend on how a run is split in batches.
+ * NormalStream(seed + i), so an image's noise does not depend on how a run is split in batches. (The noise
+ * maps of a 1024 px image are 2.8 million normals: 0.29 s from NumPy's RandomState, which only z needs.)
  */
 export function sampleInputs(inputs: readonly SampleInput[], batch: number, mode: NoiseMode, seed = 0): Tensor[] {
   const tensors = inputs.map(({ shape }) => ({ data: new Float32Array(batch * numel(shape)), shape: [batch, ...shape] }));
   for (let i = 0; i < batch; i++) {
-    const rng = mode === 'random' ? new RandomState((seed + i) >>> 0) : undefined;
+    const stream = mode === 'random' ? new NormalStream((seed + i) >>> 0) : undefined;
     inputs.forEach(({ shape, constant }, k) => {
       const size = numel(shape);
       if (mode === 'const' && constant) tensors[k]!.data.set(constant, i * size);
-      if (rng) tensors[k]!.data.set(rng.randn(size), i * size);
+      if (stream) stream.fill(tensors[k]!.data.subarray(i * size, (i + 1) * size));
     });
   }
   return tensors;
