@@ -17,14 +17,13 @@ import { transpose2d, type Tensor } from '../../core/tensor.js';
 import type { LayerHooks, ModulatedLayer } from '../family.js';
 import { latentRow, styleMapping } from '../style-graph.js';
 import type { DenseWeights, StyleGAN2, StyledConvWeights, ToRgbWeights } from './architecture.js';
-import { firDepthwise, polyphaseUpsampleFir, transposedConvPhases, type PhaseConv } from './resample.js';
+import { firDepthwise, polyphaseUpsampleFir, transposedConvPhases, type PhaseConv, type PhaseConvs } from './resample.js';
 
 const SQRT2 = Math.SQRT2;
 
 interface PreparedConv {
-  kernel: Tensor;
   /** An upsampling conv's transposed conv, one conv per output phase (resample.ts), and its FIR. */
-  upsample?: { phases: [[PhaseConv, PhaseConv], [PhaseConv, PhaseConv]]; fir: Tensor };
+  upsample?: { phases: PhaseConvs; fir: Tensor };
   weightSqT: Tensor;
   noiseStrength: number;
   bias: Float32Array;
@@ -64,7 +63,6 @@ function prepare(G: StyleGAN2): Prepared {
   }
   for (const c of G.convs) {
     p.conv.set(c, {
-      kernel: c.weight,
       upsample: c.upsample ? { phases: transposedConvPhases(c.weight), fir: firDepthwise(c.outChannels) } : undefined,
       weightSqT: squaredSumT(c.weight),
       // The activation gain √2 moves in front of the leaky ReLU, onto demodulation, noise and bias.
@@ -123,7 +121,7 @@ function styledConv(
     const transposed = interleave2x2([[phase(p00), phase(p01)], [phase(p10), phase(p11)]]); // [N, out, 2H+2, 2W+2]
     y = conv(transposed, constant(g, c.upsample.fir), { pads: [0, 0, 1, 1], group: layer.outChannels }); // [N, out, 2H, 2W]
   } else {
-    y = conv(modulated, constant(g, c.kernel), { pads: [1, 1, 1, 1] }); // [N, out, H, W]
+    y = conv(modulated, constant(g, layer.weight), { pads: [1, 1, 1, 1] }); // [N, out, H, W]
   }
   const demod = mul(rsqrt(add(matmul(square(style), constant(g, c.weightSqT)), 1e-8)), SQRT2); // [N, out]
   let out = mul(y, reshape(demod, [n, layer.outChannels, 1, 1]));

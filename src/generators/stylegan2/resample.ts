@@ -56,11 +56,14 @@ export interface PhaseConv {
   pads: [number, number, number, number];
 }
 
+/** The four phase convs by output phase: [[(0,0), (0,1)], [(1,0), (1,1)]]. */
+export type PhaseConvs = [[PhaseConv, PhaseConv], [PhaseConv, PhaseConv]];
+
 /**
- * Weight [O, I, 3, 3] of the transposed conv (as rosinality/NVIDIA store it, used un-flipped) → the four
- * phase convs [[(0,0), (0,1)], [(1,0), (1,1)]], kernels [O, I, 1 + qy, 1 + qx], each [N, O, H + 1, W + 1].
+ * Weight [O, I, 3, 3] of the transposed conv (as rosinality/NVIDIA store it, used un-flipped) → its phase
+ * convs, kernels [O, I, 1 + qy, 1 + qx], each making [N, O, H + 1, W + 1].
  */
-export function transposedConvPhases(weight: Tensor): [[PhaseConv, PhaseConv], [PhaseConv, PhaseConv]] {
+export function transposedConvPhases(weight: Tensor): PhaseConvs {
   const [o, i] = weight.shape as [number, number, number, number];
   const phase = (qy: number, qx: number): PhaseConv => {
     const rows = PHASE_TAPS[qy]!;
